@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rootfs: templates, the container's root (idmapped overlay), the mount plan
+ * applied inside the new mount namespace, and pivot_root.
+ *
+ * Plan, then apply: rootfs_mount_plan_build() makes a plain list of mounts
+ * with no syscalls (unit-tested); rootfs_mount_plan_apply() performs it with
+ * every target resolved inside the new root.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+enum mount_kind {
+	MOUNT_FS,       /* mount a fresh filesystem of fstype at target */
+	MOUNT_BIND,     /* bind source (a host path, opened before pivot) onto target */
+	MOUNT_MASK,     /* hide target: /dev/null over a file, empty read-only tmpfs over a dir */
+	MOUNT_READONLY, /* bind target onto itself and make it read-only */
+	MOUNT_DEVNODE,  /* mknod target (or bind the host node in a user namespace) */
+	MOUNT_SYMLINK,  /* symlink source -> target */
+};
+
+/* Entry flags. */
+#define MOUNT_OPTIONAL 0x1u /* a missing target (ENOENT) is not an error */
+#define MOUNT_FILE 0x2u     /* the target is a file, not a directory */
+
+typedef struct mount_entry {
+	enum mount_kind kind;
+	const char *source; /* fs source name, host path for binds, link text for symlinks */
+	const char *target; /* absolute path inside the container root */
+	const char *fstype;
+	unsigned long mflags; /* MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_RDONLY, ... */
+	const char *data;     /* fs options, e.g. "mode=755" */
+	unsigned int flags;   /* MOUNT_OPTIONAL, MOUNT_FILE */
+	mode_t mode;          /* for MOUNT_DEVNODE */
+	dev_t dev;            /* for MOUNT_DEVNODE */
+} mount_entry;
+
+typedef struct mount_plan {
+	mount_entry *v;
+	size_t n;
+	size_t cap;
+} mount_plan;
+
+typedef struct rootfs_opts {
+	bool userns;         /* in a user namespace: bind device nodes instead of mknod */
+	const char *console; /* host terminal to bind at /dev/console, or NULL */
+} rootfs_opts;
+
+int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret);
+void rootfs_mount_plan_free(mount_plan *plan);
+/* Find an entry by target (tests). */
+const mount_entry *rootfs_mount_plan_find(const mount_plan *plan, const char *target);
+
+/* Apply a plan below rootfd (the new root, not yet pivoted). */
+int rootfs_mount_plan_apply(const mount_plan *plan, int rootfd, bool userns, berr *err);
+
+/*
+ * Open the lower layer: a detached clone of dir's mount tree, idmapped through
+ * userns_fd when userns_fd >= 0 (the template stays owned by plain host ids
+ * on disk, and appears owned by root inside). Host side, before the child
+ * mounts its root.
+ */
+int rootfs_open_lower(const char *dir, int userns_fd, int *ret_fd, berr *err);
+
+/*
+ * In the child's mount namespace: make every mount private, attach a staging
+ * tmpfs on stage_fd (an O_PATH fd of an existing directory, opened while the
+ * caller could still reach it), put lower_fd there and build the overlay root
+ * with a throwaway upper on that tmpfs. Everything goes through fds, so host
+ * directory permissions on the way to the stage do not matter. Returns an
+ * O_PATH fd of the new root.
+ */
+int rootfs_overlay_root(int stage_fd, int lower_fd, bool userns, int *ret_rootfd, berr *err);
+
+/* pivot_root into rootfd and detach the old root; cwd becomes "/". */
+int rootfs_pivot(int rootfd, berr *err);
+
+/*
+ * Resolve path inside rootfd (openat2 RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS),
+ * never following a symlink in the last component. Returns an O_PATH fd.
+ */
+int rootfs_open_in_root(int rootfd, const char *path, int *ret_fd, berr *err);
+
+/* Templates, in templates_dir/NAME. */
+#define ROOTFS_DEFAULT_TEMPLATE "default"
+
+/* Is name a valid template name ([a-z0-9][a-z0-9._-]{0,62})? */
+bool rootfs_template_name_valid(const char *name);
+
+/*
+ * Return the path of template name; for ROOTFS_DEFAULT_TEMPLATE, build it
+ * from the host's static busybox on first use (atomically: a half-made
+ * template never appears under its name).
+ */
+int rootfs_template_resolve(const char *templates_dir, const char *name, const char *busybox,
+			    char **ret_path, berr *err);
+
+/* Build the busybox template at dest (which must not exist). */
+int rootfs_template_build_busybox(const char *busybox, const char *dest, berr *err);
