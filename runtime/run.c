@@ -229,6 +229,7 @@ int runtime_run(const run_ctx *ctx, const spec *s, int *ret_status, berr *err)
 	r = cg_leaf_create(cgroot, ctx->cgroup_name, owner, group, &leaf, err);
 	if (r < 0)
 		return r;
+	log_debug("cgroup %s created, owned by %d:%d", leaf.name, (int)owner, (int)group);
 	sigemptyset(&relay);
 	sigaddset(&relay, SIGINT);
 	sigaddset(&relay, SIGTERM);
@@ -242,11 +243,17 @@ int runtime_run(const run_ctx *ctx, const spec *s, int *ret_status, berr *err)
 	r = spawn_child(ctx, s, &leaf, &c, err);
 	if (r < 0)
 		goto out;
+	log_debug("container init is host pid %d (user namespace: %s)", (int)c.pid,
+		  s->userns ? "yes" : "no, --userns=host");
 	r = release_child(&c, s, &status, err);
-	if (r < 0)
+	if (r < 0) {
 		child_kill_and_reap(&c);
-	else
+	} else {
+		log_debug("%s exec'd from %s", s->process.args[0], s->root.path);
 		r = wait_child(&c, sigfd, &leaf, &status);
+		if (r >= 0)
+			log_debug("%s ended with status %d", s->process.args[0], status);
+	}
 	if (r < 0 && !err->msg[0])
 		berr_set(err, -r, "wait for the container");
 out:
@@ -254,6 +261,8 @@ out:
 	closep(&c.pidfd);
 	if (cg_leaf_destroy(&leaf, TEARDOWN_TIMEOUT_MS, &cleanup_err) < 0)
 		log_error("%s", cleanup_err.msg);
+	else
+		log_debug("cgroup removed");
 	cg_leaf_close(&leaf);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	*ret_status = status;
