@@ -109,21 +109,15 @@ static int kill_listed_procs(int dirfd)
 	return 0;
 }
 
-int cg_kill_and_wait(int dirfd, int timeout_ms)
+/* Poll cgroup.events (POLLPRI on every change of "populated"); kill stragglers if asked. */
+static int wait_empty(int dirfd, int timeout_ms, bool kill_stragglers)
 {
-	_cleanup_close_ int events = -EBADF;
+	_cleanup_close_ int events = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
 	long deadline = now_ms() + timeout_ms;
 	int r;
 
-	r = write_file_at(dirfd, "cgroup.kill", "1");
-	if (r == -ENOENT)
-		r = kill_listed_procs(dirfd);
-	if (r < 0)
-		return r;
-	events = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
 	if (events < 0)
 		return -errno;
-	/* cgroup.events signals POLLPRI on every change of "populated". */
 	while ((r = cg_is_populated(dirfd)) == 1) {
 		struct pollfd p = {.fd = events, .events = POLLPRI};
 		long left = deadline - now_ms();
@@ -132,10 +126,23 @@ int cg_kill_and_wait(int dirfd, int timeout_ms)
 			return -ETIMEDOUT;
 		if (poll(&p, 1, left > 100 ? 100 : (int)left) < 0 && errno != EINTR)
 			return -errno;
-		if (!(p.revents & POLLPRI))
-			kill_listed_procs(dirfd); /* forked after the kill: catch stragglers */
+		if (kill_stragglers && !(p.revents & POLLPRI))
+			kill_listed_procs(dirfd); /* forked after the kill */
 	}
 	return r;
+}
+
+int cg_wait_empty(int dirfd, int timeout_ms) { return wait_empty(dirfd, timeout_ms, false); }
+
+int cg_kill_and_wait(int dirfd, int timeout_ms)
+{
+	int r = write_file_at(dirfd, "cgroup.kill", "1");
+
+	if (r == -ENOENT)
+		r = kill_listed_procs(dirfd);
+	if (r < 0)
+		return r;
+	return wait_empty(dirfd, timeout_ms, true);
 }
 
 static int leaf_mkdir(int rootfd, const char *name, cg_leaf *leaf, berr *err)

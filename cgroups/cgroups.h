@@ -33,6 +33,9 @@ int cg_leaf_create(int rootfd, const char *name, uid_t owner, gid_t group, cg_le
 /* Kill every process in the leaf (cgroup.kill), wait until it is empty, remove it. */
 int cg_leaf_destroy(cg_leaf *leaf, int timeout_ms, berr *err);
 
+/* Wait up to timeout_ms for cgroup.events "populated 0": 0, or -ETIMEDOUT. */
+int cg_wait_empty(int dirfd, int timeout_ms);
+
 /* Write "1" to cgroup.kill and wait up to timeout_ms for cgroup.events "populated 0". */
 int cg_kill_and_wait(int dirfd, int timeout_ms);
 

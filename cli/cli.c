@@ -10,7 +10,21 @@ static const char usage[] =
 	"\n"
 	"Lightweight VPS instances on one Linux host.\n"
 	"\n"
-	"Commands:\n"
+	"Instances:\n"
+	"  create NAME      create an instance from a template\n"
+	"  start NAME       boot it (returns once its init runs)\n"
+	"  stop NAME        power it off cleanly, then kill what is left\n"
+	"  restart NAME     reboot it cleanly (or start it)\n"
+	"  kill NAME [SIG]  send a signal to its init\n"
+	"  delete NAME      delete a stopped instance\n"
+	"  list             every instance and its state\n"
+	"  status NAME      state, init, uptime, boots, last exit\n"
+	"  exec NAME -- CMD run a command inside (-t for a terminal)\n"
+	"  enter NAME       a login shell inside\n"
+	"  console NAME     attach to its console (Ctrl-a q detaches); --log prints it\n"
+	"  template ...     list, create, import and remove templates\n"
+	"\n"
+	"Other commands:\n"
 	"  run       run a command in a new, throwaway container, in the foreground\n"
 	"  version   print the version\n"
 	"  help      print this help\n"
@@ -66,6 +80,26 @@ int cli_global_parse(int argc, char **argv, global_opts *ret, berr *err)
 	return optind;
 }
 
+int cli_fail(const char *verb, const char *name, const berr *err)
+{
+	if (name)
+		log_error("%s %s: %s", verb, name, err->msg);
+	else
+		log_error("%s: %s", verb, err->msg);
+	return EXIT_SETUP_FAILED;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const global_opts *g, int argc, char **argv);
+} verbs[] = {
+	{"run", cmd_run},           {"create", cmd_create},   {"start", cmd_start},
+	{"stop", cmd_stop},         {"restart", cmd_restart}, {"kill", cmd_kill},
+	{"delete", cmd_delete},     {"list", cmd_list},       {"status", cmd_status},
+	{"exec", cmd_exec},         {"enter", cmd_enter},     {"console", cmd_console},
+	{"template", cmd_template},
+};
+
 int cli_main(int argc, char **argv)
 {
 	global_opts g;
@@ -88,8 +122,9 @@ int cli_main(int argc, char **argv)
 	if (g.debug)
 		log_max_level = LOG_DEBUG;
 	cmd = argv[i];
-	if (str_eq(cmd, "run"))
-		return cmd_run(&g, argc - i, argv + i);
+	for (size_t v = 0; v < ARRAY_SIZE(verbs); v++)
+		if (str_eq(cmd, verbs[v].name))
+			return verbs[v].fn(&g, argc - i, argv + i);
 	log_error("unknown command '%s' (see berth --help)", cmd);
 	return EXIT_SETUP_FAILED;
 }

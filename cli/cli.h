@@ -40,6 +40,28 @@ int cli_run_parse(int argc, char **argv, run_opts *ret, berr *err);
 void run_opts_free(run_opts *o);
 
 int cmd_run(const global_opts *g, int argc, char **argv);
+/* instance.c */
+int cmd_create(const global_opts *g, int argc, char **argv);
+int cmd_start(const global_opts *g, int argc, char **argv);
+int cmd_stop(const global_opts *g, int argc, char **argv);
+int cmd_restart(const global_opts *g, int argc, char **argv);
+int cmd_kill(const global_opts *g, int argc, char **argv);
+int cmd_delete(const global_opts *g, int argc, char **argv);
+int cmd_list(const global_opts *g, int argc, char **argv);
+int cmd_status(const global_opts *g, int argc, char **argv);
+/* exec.c */
+int cmd_exec(const global_opts *g, int argc, char **argv);
+int cmd_enter(const global_opts *g, int argc, char **argv);
+/* console.c */
+int cmd_console(const global_opts *g, int argc, char **argv);
+/* template.c */
+int cmd_template(const global_opts *g, int argc, char **argv);
+
+/* "TERM", "SIGTERM", "15", "RTMIN+3" -> signal number. */
+int cli_signal_parse(const char *s, int *ret);
+
+/* "berth: VERB NAME: message" on stderr; returns EXIT_SETUP_FAILED. */
+int cli_fail(const char *verb, const char *name, const berr *err);
 
 /* The whole program; returns the process exit status. */
 int cli_main(int argc, char **argv);

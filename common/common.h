@@ -88,3 +88,47 @@ int parse_size(const char *s, uint64_t *ret);
 bool str_eq(const char *a, const char *b);
 bool str_startswith(const char *s, const char *prefix);
 char *str_printf(const char *fmt, ...) _printf_(1, 2);
+
+/*
+ * JSON, behind our own small interface (yajl is used in json.c only).
+ *
+ * Generating: calls record the first error in the generator (sticky), so a
+ * caller can emit a whole document and check once, at json_gen_finish.
+ * Strings must be valid UTF-8; a NULL string is written as null.
+ */
+typedef struct json_gen json_gen;
+
+json_gen *json_gen_new(void); /* NULL when out of memory */
+void json_gen_free(json_gen *g);
+int json_gen_map_open(json_gen *g);
+int json_gen_map_close(json_gen *g);
+int json_gen_array_open(json_gen *g); /* also a document's top level, e.g. a list */
+int json_gen_array_close(json_gen *g);
+int json_gen_string(json_gen *g, const char *value); /* an array element */
+int json_gen_key(json_gen *g, const char *key);      /* the next value (e.g. a map) is key's */
+int json_gen_key_string(json_gen *g, const char *key, const char *value);
+int json_gen_key_int(json_gen *g, const char *key, int64_t value);
+int json_gen_key_u64(json_gen *g, const char *key, uint64_t value);
+int json_gen_key_bool(json_gen *g, const char *key, bool value);
+/* The document as a NUL-terminated string, ending in a newline; frees g in every case. */
+int json_gen_finish(json_gen *g, char **ret, size_t *ret_len);
+
+/*
+ * Parsing: a document is read whole into a tree. A json_tree is any node of
+ * it; only the root is freed. Members are found by a key path of up to 8
+ * '/'-separated keys ("idmap/base"). Getters return 0, -ENOENT when the member
+ * is absent or null, -EINVAL when it has another type (or, for numbers, is
+ * not an integer), -ERANGE when an integer does not fit; *ret is written
+ * only on success. A string stays owned by the tree.
+ */
+typedef struct json_tree json_tree;
+
+/* err says where a malformed document goes wrong: "line 3, column 12: ..." */
+int json_parse(const char *text, json_tree **ret, berr *err);
+void json_tree_free(json_tree *t);
+bool json_is_object(const json_tree *t);
+int json_get_object(const json_tree *t, const char *path, const json_tree **ret);
+int json_get_string(const json_tree *t, const char *path, const char **ret);
+int json_get_int(const json_tree *t, const char *path, int64_t *ret);
+int json_get_u64(const json_tree *t, const char *path, uint64_t *ret);
+int json_get_bool(const json_tree *t, const char *path, bool *ret);

@@ -71,7 +71,8 @@ static int stage_tmpfs(int *ret_fd, berr *err)
 	return 0;
 }
 
-int rootfs_overlay_root(int stage_fd, int lower_fd, bool userns, int *ret_rootfd, berr *err)
+int rootfs_overlay_root(int stage_fd, int lower_fd, int rw_fd, bool userns, int *ret_rootfd,
+			berr *err)
 {
 	_cleanup_close_ int stage = -EBADF;
 	char opts[256], target[64];
@@ -93,7 +94,8 @@ int rootfs_overlay_root(int stage_fd, int lower_fd, bool userns, int *ret_rootfd
 	snprintf(opts, sizeof(opts),
 		 "lowerdir=/proc/self/fd/%d/lower,upperdir=/proc/self/fd/%d/upper,"
 		 "workdir=/proc/self/fd/%d/work%s",
-		 stage, stage, stage, userns ? ",userxattr" : "");
+		 stage, rw_fd >= 0 ? rw_fd : stage, rw_fd >= 0 ? rw_fd : stage,
+		 userns ? ",userxattr" : "");
 	snprintf(target, sizeof(target), "/proc/self/fd/%d/root", stage);
 	if (mount("overlay", target, "overlay", 0, opts) < 0)
 		return berr_set(err, errno, "mount the overlay root");

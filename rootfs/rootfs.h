@@ -69,12 +69,14 @@ int rootfs_open_lower(const char *dir, int userns_fd, int *ret_fd, berr *err);
 /*
  * In the child's mount namespace: make every mount private, attach a staging
  * tmpfs on stage_fd (an O_PATH fd of an existing directory, opened while the
- * caller could still reach it), put lower_fd there and build the overlay root
- * with a throwaway upper on that tmpfs. Everything goes through fds, so host
- * directory permissions on the way to the stage do not matter. Returns an
+ * caller could still reach it), put lower_fd there and build the overlay root.
+ * The writable layer is rw_fd's "upper" and "work" directories, or, with
+ * rw_fd < 0, a throwaway one on the staging tmpfs. Everything goes through
+ * fds, so host directory permissions on the way do not matter. Returns an
  * O_PATH fd of the new root.
  */
-int rootfs_overlay_root(int stage_fd, int lower_fd, bool userns, int *ret_rootfd, berr *err);
+int rootfs_overlay_root(int stage_fd, int lower_fd, int rw_fd, bool userns, int *ret_rootfd,
+			berr *err);
 
 /* pivot_root into rootfd and detach the old root; cwd becomes "/". */
 int rootfs_pivot(int rootfd, berr *err);
@@ -101,3 +103,45 @@ int rootfs_template_resolve(const char *templates_dir, const char *name, const c
 
 /* Build the busybox template at dest (which must not exist). */
 int rootfs_template_build_busybox(const char *busybox, const char *dest, berr *err);
+
+/* The same check, with an error that names the name and the rule. */
+int rootfs_template_name_check(const char *name, berr *err);
+
+/*
+ * The template store, templates_dir. A template is made in a hidden temp dir
+ * beside its final place (".NAME.tmp-PID-RAND", never a valid name) and
+ * renamed onto NAME; it is removed by renaming it to such a name first. So a
+ * half-made or half-removed template never appears under its name, and
+ * rootfs_template_list() never shows one. Temp dirs whose process is gone
+ * (killed half-way) are removed by the next create, import or remove.
+ */
+char *rootfs_template_temp_name(const char *name, pid_t pid, uint64_t rnd);
+/* Is entry a temp name? *ret_pid (may be NULL): the process that made it. */
+bool rootfs_template_temp_parse(const char *entry, pid_t *ret_pid);
+
+/* Valid names of the directories in templates_dir, sorted, NULL-terminated (none: {NULL}). */
+int rootfs_template_list(const char *templates_dir, char ***ret_names, berr *err);
+void rootfs_strv_free(char **v);
+
+/*
+ * Does the tree at dirfd look like a root file system: /bin or /usr/bin a
+ * directory, and /sbin/init present or /etc a directory (symlinks resolved
+ * inside the tree)? what names the tree in the error.
+ */
+int rootfs_template_check_tree(int dirfd, const char *what, berr *err);
+
+/* Make template name from the host's static busybox. An existing name is refused. */
+int rootfs_template_create_busybox(const char *templates_dir, const char *name, const char *busybox,
+				   berr *err);
+/*
+ * Make template name from source, a directory or a tar archive (any
+ * compression tar(1) detects), copied faithfully with tar(1): numeric owners,
+ * modes, device nodes, xattrs (security.capability too), ACLs, hard links,
+ * sparse files, timestamps. The result must pass rootfs_template_check_tree;
+ * its top directory is made 0755, owned by the caller. An existing name is
+ * refused before anything is copied; any failure leaves nothing.
+ */
+int rootfs_template_import(const char *templates_dir, const char *name, const char *source,
+			   berr *err);
+/* Remove template name (the caller has checked that no instance uses it). */
+int rootfs_template_remove(const char *templates_dir, const char *name, berr *err);

@@ -10,12 +10,10 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 
-#include "rootfs.h"
+#include "rootfs-internal.h"
 
 #define BUSYBOX_FIX "(apt-get install busybox-static)"
 #define CAPTURE_MAX (1u << 20)
@@ -53,17 +51,20 @@ static const struct {
 	mode_t mode;
 	const char *data;
 } tpl_files[] = {
+	/*
+	 * root's password is empty: at the console's login prompt, "root" and
+	 * Enter. Debian's busybox-static reads no shadow file, so the hash lives
+	 * here: an "x" would ask for a password that can never match, and an
+	 * empty field breaks busybox's getpwuid (id, whoami). The hash is
+	 * crypt("", "$1$berth$"). The console is reachable only by host root
+	 * (berth console), who owns the instance anyway; networked logins need
+	 * a password or key the customer sets (passwd).
+	 */
 	{"etc/passwd", 0644,
-	 "root:x:0:0:root:/root:/bin/sh\n"
+	 "root:$1$berth$Ykt4SOb3nf7sixf72eQ9b1:0:0:root:/root:/bin/sh\n"
 	 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"},
 	{"etc/group", 0644, "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n"},
-	/*
-	 * root's password field is EMPTY, so the console getty logs root in
-	 * without a prompt. The console is reachable only by host root (berth
-	 * console), who owns the instance anyway; networked logins need a
-	 * password or key the customer sets (passwd). No aging fields, so login
-	 * does not demand a change.
-	 */
+	/* No aging fields, so login does not demand a password change. */
 	{"etc/shadow", 0600, "root::::::::\nnobody:*:::::::\n"},
 	{"etc/inittab", 0644,
 	 "# busybox init: id:runlevels:action:process (runlevels are ignored;\n"
@@ -86,7 +87,7 @@ static const struct {
 	 "exit 0\n"},
 	{"etc/profile", 0644,
 	 "export PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
-	 "export PS1='\\u@\\h:\\w\\$ '\n"},
+	 "export PS1='\\h:\\w\\$ '\n"},
 	{"etc/shells", 0644, "/bin/sh\n"},
 	{"etc/resolv.conf", 0644, ""},
 	{"etc/hosts", 0644, "127.0.0.1\tlocalhost\n::1\tlocalhost\n"},
@@ -107,6 +108,16 @@ bool rootfs_template_name_valid(const char *name)
 			return false;
 	}
 	return i >= 1 && i <= 63;
+}
+
+int rootfs_template_name_check(const char *name, berr *err)
+{
+	if (rootfs_template_name_valid(name))
+		return 0;
+	return berr_setx(err, EINVAL,
+			 "template name \"%.64s\" is not valid (use 1 to 63 of a-z 0-9 . _ -, "
+			 "starting with a letter or digit)",
+			 name ? name : "");
 }
 
 /* A dynamic busybox would need the host's libc inside every instance. */
@@ -411,31 +422,6 @@ int rootfs_template_build_busybox(const char *busybox, const char *dest, berr *e
 	return r;
 }
 
-/* Starts with '.', so it can never be mistaken for a valid template name. */
-static char *temp_name(void)
-{
-	uint64_t rnd;
-
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		rnd = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
-	}
-	return str_printf(".%s.tmp-%d-%016llx", ROOTFS_DEFAULT_TEMPLATE, (int)getpid(),
-			  (unsigned long long)rnd);
-}
-
-static int rename_noreplace(int dfd, const char *from, const char *to)
-{
-	if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL)
-		return -errno;
-	/* No RENAME_NOREPLACE on this file system: rename(2) still refuses a non-empty dir. */
-	return renameat(dfd, from, dfd, to) < 0 ? -errno : 0;
-}
-
 /*
  * Build in a hidden temp dir, then rename it onto its name: concurrent starts
  * either win the rename or find the winner's template, and a failed or killed
@@ -453,7 +439,7 @@ static int build_default(const char *templates_dir, const char *busybox, berr *e
 	dfd = open(templates_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return berr_set(err, errno, "open templates directory %s", templates_dir);
-	tmp = temp_name();
+	tmp = template_temp_name_new(ROOTFS_DEFAULT_TEMPLATE);
 	tmp_path = tmp ? str_printf("%s/%s", templates_dir, tmp) : NULL;
 	if (!tmp_path)
 		return berr_set(err, ENOMEM, "build default template");
@@ -462,7 +448,7 @@ static int build_default(const char *templates_dir, const char *busybox, berr *e
 		berr_prefix(err, "build default template");
 		return r;
 	}
-	r = rename_noreplace(dfd, tmp, ROOTFS_DEFAULT_TEMPLATE);
+	r = template_rename_noreplace(dfd, tmp, ROOTFS_DEFAULT_TEMPLATE);
 	if (r == -EEXIST || r == -ENOTEMPTY) {
 		log_debug("default template in %s was built concurrently; using that one",
 			  templates_dir);
@@ -484,11 +470,9 @@ int rootfs_template_resolve(const char *templates_dir, const char *name, const c
 	struct stat st;
 	int r;
 
-	if (!rootfs_template_name_valid(name))
-		return berr_setx(err, EINVAL,
-				 "template name \"%.64s\" is not valid (use 1 to 63 "
-				 "of a-z 0-9 . _ -, starting with a letter or digit)",
-				 name ? name : "");
+	r = rootfs_template_name_check(name, err);
+	if (r < 0)
+		return r;
 	path = str_printf("%s/%s", templates_dir, name);
 	if (!path)
 		return berr_set(err, ENOMEM, "template %s", name);

@@ -12,7 +12,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <termios.h>
 
 #include "cgroups.h"
 #include "netns.h"
@@ -57,10 +60,12 @@ static int become_root(berr *err)
  * If berth dies, so does the container: a foreground run has nobody else to
  * reap it. Set after become_root(), since changing credentials clears it.
  */
-static int watch_parent(int sock, berr *err)
+static int watch_parent(int sock, bool die_with_parent, berr *err)
 {
 	struct pollfd p = {.fd = sock, .events = POLLIN};
 
+	if (!die_with_parent)
+		return 0;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return berr_set(err, errno, "PR_SET_PDEATHSIG");
 	/* The parent may have died before the prctl: its end of the socket is then closed. */
@@ -69,16 +74,16 @@ static int watch_parent(int sock, berr *err)
 	return 0;
 }
 
-static int build_root(const spec *s, int stage_fd, int lower_fd, berr *err)
+static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, berr *err)
 {
 	_cleanup_close_ int rootfd = -EBADF;
 	mount_plan plan = {0};
 	rootfs_opts opts = {.userns = s->userns};
 	int r;
 
-	if (isatty(STDIN_FILENO))
+	if (!s->console && isatty(STDIN_FILENO))
 		opts.console = ttyname(STDIN_FILENO);
-	r = rootfs_overlay_root(stage_fd, lower_fd, s->userns, &rootfd, err);
+	r = rootfs_overlay_root(stage_fd, lower_fd, rw_fd, s->userns, &rootfd, err);
 	if (r < 0)
 		return r;
 	r = rootfs_mount_plan_build(&opts, &plan);
@@ -89,6 +94,41 @@ static int build_root(const spec *s, int stage_fd, int lower_fd, berr *err)
 	if (r < 0)
 		return r;
 	return rootfs_pivot(rootfd, err);
+}
+
+/*
+ * The console: a pty from the container's own devpts (so nothing of the host's
+ * terminals is reachable), bound at /dev/console, fds 0-2 of init in a session
+ * of its own. As the kernel does for a real init, it is not init's controlling
+ * terminal: a getty on the console must be able to take it. The master goes to
+ * the parent.
+ */
+static int setup_console(int sock, berr *err)
+{
+	_cleanup_close_ int master = -EBADF, slave = -EBADF, f = -EBADF;
+	sync_msg m = {.kind = SYNC_CONSOLE};
+	char path[32];
+	int unlock = 0, n, r;
+
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+		return berr_set(err, errno, "console: allocate a pty in /dev/pts");
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return berr_set(err, errno, "console: open the pty's peer");
+	snprintf(path, sizeof(path), "/dev/pts/%d", n);
+	f = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (f < 0 || mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		return berr_set(err, errno, "console: bind %s at /dev/console", path);
+	r = sync_send(sock, &m, master);
+	if (r < 0)
+		return berr_set(err, -r, "console: hand over the pty");
+	if (setsid() < 0)
+		return berr_set(err, errno, "console: setsid");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			return berr_set(err, errno, "console: dup2");
+	return 0;
 }
 
 static int setup_identity(const spec *s, berr *err)
@@ -115,11 +155,25 @@ static int drop_privileges(const spec *s, berr *err)
 	return 0;
 }
 
-_Noreturn void child_main(const spec *s, const berth_paths *paths, int sock)
+/* Open what only host root can reach (the stage and the writable layer) while still host root. */
+static int open_host_dirs(const spec *s, int *ret_stage, int *ret_rw, berr *err)
+{
+	*ret_stage = open(s->stage_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*ret_stage < 0)
+		return berr_set(err, errno, "open %s", s->stage_dir);
+	if (!s->upper_dir)
+		return 0;
+	*ret_rw = open(s->upper_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*ret_rw < 0)
+		return berr_set(err, errno, "open %s", s->upper_dir);
+	return 0;
+}
+
+_Noreturn void child_main(const spec *s, int sock)
 {
 	char term_kv[128] = "";
 	const char *term = getenv("TERM");
-	_cleanup_close_ int lower_fd = -EBADF, stage_fd = -EBADF;
+	_cleanup_close_ int lower_fd = -EBADF, stage_fd = -EBADF, rw_fd = -EBADF;
 	sync_msg go;
 	berr err = {0};
 	int r;
@@ -129,16 +183,15 @@ _Noreturn void child_main(const spec *s, const berth_paths *paths, int sock)
 		_exit(EXIT_SETUP_FAILED);
 	if (term && snprintf(term_kv, sizeof(term_kv), "TERM=%s", term) >= (int)sizeof(term_kv))
 		term_kv[0] = '\0';
-	/* Still host root here: the stage may sit below directories only host root can enter. */
-	stage_fd = open(paths->run, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (stage_fd < 0)
-		berr_set(&err, errno, "open %s", paths->run);
-	if (stage_fd < 0 || become_root(&err) < 0 || watch_parent(sock, &err) < 0 ||
-	    build_root(s, stage_fd, lower_fd, &err) < 0 || setup_identity(s, &err) < 0 ||
+	if (open_host_dirs(s, &stage_fd, &rw_fd, &err) < 0 || become_root(&err) < 0 ||
+	    watch_parent(sock, s->die_with_parent, &err) < 0 ||
+	    build_root(s, stage_fd, lower_fd, rw_fd, &err) < 0 ||
+	    (s->console && setup_console(sock, &err) < 0) || setup_identity(s, &err) < 0 ||
 	    netns_loopback_up(&err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	closep(&lower_fd);
 	closep(&stage_fd);
+	closep(&rw_fd);
 	if (drop_privileges(s, &err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	environ = env_build(s->process.env, term_kv[0] ? term_kv : NULL);

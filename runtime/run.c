@@ -21,14 +21,18 @@
 
 #define TEARDOWN_TIMEOUT_MS 5000
 
+typedef struct container_priv {
+	cg_leaf leaf;
+} container_priv;
+
 typedef struct child {
 	pid_t pid;
 	int pidfd;
-	int sock; /* parent's end of the sync socketpair */
+	int sock;           /* parent's end of the sync socketpair */
+	int console_master; /* sent by the child with spec.console */
 } child;
 
-static int spawn_child(const run_ctx *ctx, const spec *s, const cg_leaf *leaf, child *ret,
-		       berr *err)
+static int spawn_child(const spec *s, const cg_leaf *leaf, child *ret, berr *err)
 {
 	int sv[2], pidfd = -EBADF;
 	struct clone_args args = {
@@ -54,10 +58,10 @@ static int spawn_child(const run_ctx *ctx, const spec *s, const cg_leaf *leaf, c
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child_main(s, ctx->paths, sv[1]);
+		child_main(s, sv[1]);
 	}
 	close(sv[1]);
-	*ret = (child){.pid = pid, .pidfd = pidfd, .sock = sv[0]};
+	*ret = (child){.pid = pid, .pidfd = pidfd, .sock = sv[0], .console_master = -EBADF};
 	return 0;
 }
 
@@ -87,7 +91,7 @@ static int write_idmaps(pid_t pid, const spec *s, berr *err)
 }
 
 /* Give the child its id maps and root, then wait until it has exec'd or failed. */
-static int release_child(const child *c, const spec *s, int *ret_status, berr *err)
+static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 {
 	_cleanup_close_ int userns = -EBADF, lower = -EBADF;
 	sync_msg m = {.kind = SYNC_GO};
@@ -109,11 +113,21 @@ static int release_child(const child *c, const spec *s, int *ret_status, berr *e
 	r = sync_send(c->sock, &m, lower);
 	if (r < 0)
 		return berr_set(err, -r, "release the container");
-	r = sync_recv(c->sock, &m, NULL);
-	if (r == 0)
-		return 0; /* EOF: the socket closed on exec */
-	if (r < 0)
-		return berr_set(err, -r, "wait for the container");
+	for (;;) {
+		int fd = -EBADF;
+
+		r = sync_recv(c->sock, &m, &fd);
+		if (r == 0)
+			return 0; /* EOF: the socket closed on exec */
+		if (r < 0)
+			return berr_set(err, -r, "wait for the container");
+		if (m.kind != SYNC_CONSOLE) {
+			closep(&fd);
+			break;
+		}
+		closep(&c->console_master);
+		c->console_master = fd;
+	}
 	*err = m.err;
 	*ret_status = m.exit_status;
 	return -(m.err.code ? m.err.code : EINVAL);
@@ -140,19 +154,19 @@ static bool signal_handled(pid_t pid, int sig)
 }
 
 /*
- * Relay signals until the command exits. When the command would have died of
- * the signal outside a container (default action), kill the cgroup and report
- * 128+N as if it had.
+ * Relay signals until the command exits (the pidfd turns readable). When the
+ * command would have died of the signal outside a container (default
+ * action), kill the cgroup and report that signal in *emulated.
  */
-static int wait_child(const child *c, int sigfd, const cg_leaf *leaf, int *ret_status)
+static int relay_signals(const container *c, int sigfd, int *emulated)
 {
 	struct pollfd fds[2] = {{.fd = c->pidfd, .events = POLLIN},
 				{.fd = sigfd, .events = POLLIN}};
-	int emulated = 0;
-	siginfo_t si = {0};
+	container_priv *priv = c->priv;
 
 	for (;;) {
 		struct signalfd_siginfo ssi;
+		int sig;
 
 		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -160,22 +174,16 @@ static int wait_child(const child *c, int sigfd, const cg_leaf *leaf, int *ret_s
 			return -errno;
 		}
 		if (fds[0].revents & POLLIN)
-			break;
+			return 0;
 		if (!(fds[1].revents & POLLIN) || read(sigfd, &ssi, sizeof(ssi)) != sizeof(ssi))
 			continue;
-		syscall(SYS_pidfd_send_signal, c->pidfd, (int)ssi.ssi_signo, NULL, 0);
-		if (!emulated && !signal_handled(c->pid, (int)ssi.ssi_signo)) {
-			emulated = (int)ssi.ssi_signo;
-			write_file_at(leaf->dirfd, "cgroup.kill", "1");
+		sig = (int)ssi.ssi_signo;
+		syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
+		if (!*emulated && !signal_handled(c->pid, sig)) {
+			*emulated = sig;
+			write_file_at(priv->leaf.dirfd, "cgroup.kill", "1");
 		}
 	}
-	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0)
-		return -errno;
-	if (emulated)
-		*ret_status = 128 + emulated;
-	else
-		*ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-	return 0;
 }
 
 static void child_kill_and_reap(child *c)
@@ -208,63 +216,132 @@ static int open_cgroup_root(const char *mountinfo, int *ret_fd, berr *err)
 	return *ret_fd < 0 ? berr_set(err, errno, "open cgroup2 root %s", path) : 0;
 }
 
-int runtime_run(const run_ctx *ctx, const spec *s, int *ret_status, berr *err)
+int container_start(const run_ctx *ctx, const spec *s, container *ret, int *ret_status, berr *err)
 {
-	_cleanup_close_ int cgroot = -EBADF, sigfd = -EBADF;
+	_cleanup_close_ int cgroot = -EBADF;
 	uid_t owner = s->userns ? idmap_to_host(&s->uid_map, 0) : (uid_t)-1;
 	gid_t group = s->userns ? idmap_to_host(&s->gid_map, 0) : (gid_t)-1;
-	cg_leaf leaf = CG_LEAF_INIT;
-	child c = {.pid = 0, .pidfd = -EBADF, .sock = -EBADF};
-	sigset_t relay, saved;
-	berr cleanup_err = {0};
-	int r, status = EXIT_SETUP_FAILED;
+	container_priv *priv = calloc(1, sizeof(*priv));
+	child c = {.pid = 0, .pidfd = -EBADF, .sock = -EBADF, .console_master = -EBADF};
+	int r;
 
+	*ret_status = EXIT_SETUP_FAILED;
+	if (!priv)
+		return berr_set(err, ENOMEM, "container");
+	priv->leaf = CG_LEAF_INIT;
 	r = open_cgroup_root(ctx->cgroup_mountinfo, &cgroot, err);
-	if (r < 0)
+	if (r >= 0)
+		r = cg_leaf_create(cgroot, ctx->cgroup_name, owner, group, &priv->leaf, err);
+	if (r < 0) {
+		free(priv);
 		return r;
-	r = mkdir_p(ctx->paths->run, 0711);
+	}
+	log_debug("cgroup %s created, owned by %d:%d", priv->leaf.name, (int)owner, (int)group);
+	r = spawn_child(s, &priv->leaf, &c, err);
+	if (r >= 0) {
+		log_debug("container init is host pid %d (user namespace: %s)", (int)c.pid,
+			  s->userns ? "yes" : "no, --userns=host");
+		r = release_child(&c, s, ret_status, err);
+		if (r < 0)
+			child_kill_and_reap(&c);
+	}
+	closep(&c.sock);
+	if (r < 0) {
+		berr cleanup_err = {0};
+
+		closep(&c.pidfd);
+		closep(&c.console_master);
+		if (cg_leaf_destroy(&priv->leaf, TEARDOWN_TIMEOUT_MS, &cleanup_err) < 0)
+			log_error("%s", cleanup_err.msg);
+		cg_leaf_close(&priv->leaf);
+		free(priv);
+		return r;
+	}
+	log_debug("%s exec'd from %s", s->process.args[0], s->root.path);
+	*ret = (container){.pid = c.pid,
+			   .pidfd = c.pidfd,
+			   .console_master = c.console_master,
+			   .priv = priv};
+	return 0;
+}
+
+int container_reap(container *c, siginfo_t *ret_info)
+{
+	siginfo_t si = {0};
+
+	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0)
+		return -errno;
+	*ret_info = si;
+	return 0;
+}
+
+int container_destroy(container *c, berr *err)
+{
+	container_priv *priv = c->priv;
+	int r = 0;
+
+	if (priv) {
+		r = cg_leaf_destroy(&priv->leaf, TEARDOWN_TIMEOUT_MS, err);
+		cg_leaf_close(&priv->leaf);
+		free(priv);
+	}
+	closep(&c->pidfd);
+	closep(&c->console_master);
+	*c = (container){.pidfd = -EBADF, .console_master = -EBADF};
+	return r;
+}
+
+static int status_of(const siginfo_t *si)
+{
+	return si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+}
+
+int runtime_run(const run_ctx *ctx, const spec *s_in, int *ret_status, berr *err)
+{
+	_cleanup_close_ int sigfd = -EBADF;
+	_cleanup_close_ int cgroot = -EBADF;
+	container c = {.pidfd = -EBADF, .console_master = -EBADF};
+	spec s = *s_in;
+	sigset_t relay, saved;
+	siginfo_t si;
+	int r, emulated = 0;
+
+	*ret_status = EXIT_SETUP_FAILED;
+	if (!s.stage_dir)
+		s.stage_dir = ctx->paths->run;
+	s.die_with_parent = true;
+	r = mkdir_p(s.stage_dir, 0711);
 	if (r < 0)
-		return berr_set(err, -r, "create %s", ctx->paths->run);
+		return berr_set(err, -r, "create %s", s.stage_dir);
+	if (open_cgroup_root(ctx->cgroup_mountinfo, &cgroot, err) < 0)
+		return -err->code;
 	cg_prune(cgroot, "berth", run_leaf_stale);
-	r = cg_leaf_create(cgroot, ctx->cgroup_name, owner, group, &leaf, err);
-	if (r < 0)
-		return r;
-	log_debug("cgroup %s created, owned by %d:%d", leaf.name, (int)owner, (int)group);
+	/* Blocked before clone3, so that no signal slips between the clone and the signalfd. */
 	sigemptyset(&relay);
 	sigaddset(&relay, SIGINT);
 	sigaddset(&relay, SIGTERM);
 	sigaddset(&relay, SIGHUP);
 	sigprocmask(SIG_BLOCK, &relay, &saved);
 	sigfd = signalfd(-1, &relay, SFD_CLOEXEC);
-	if (sigfd < 0) {
+	if (sigfd < 0)
 		r = berr_set(err, errno, "signalfd");
-		goto out;
-	}
-	r = spawn_child(ctx, s, &leaf, &c, err);
-	if (r < 0)
-		goto out;
-	log_debug("container init is host pid %d (user namespace: %s)", (int)c.pid,
-		  s->userns ? "yes" : "no, --userns=host");
-	r = release_child(&c, s, &status, err);
-	if (r < 0) {
-		child_kill_and_reap(&c);
-	} else {
-		log_debug("%s exec'd from %s", s->process.args[0], s->root.path);
-		r = wait_child(&c, sigfd, &leaf, &status);
-		if (r >= 0)
-			log_debug("%s ended with status %d", s->process.args[0], status);
-	}
-	if (r < 0 && !err->msg[0])
-		berr_set(err, -r, "wait for the container");
-out:
-	closep(&c.sock);
-	closep(&c.pidfd);
-	if (cg_leaf_destroy(&leaf, TEARDOWN_TIMEOUT_MS, &cleanup_err) < 0)
-		log_error("%s", cleanup_err.msg);
 	else
-		log_debug("cgroup removed");
-	cg_leaf_close(&leaf);
+		r = container_start(ctx, &s, &c, ret_status, err);
+	if (r >= 0) {
+		r = relay_signals(&c, sigfd, &emulated);
+		if (r >= 0)
+			r = container_reap(&c, &si);
+		if (r < 0)
+			berr_set(err, -r, "wait for the container");
+		else
+			*ret_status = emulated ? 128 + emulated : status_of(&si);
+		log_debug("%s ended with status %d", s.process.args[0], *ret_status);
+		berr cleanup_err = {0};
+		if (container_destroy(&c, &cleanup_err) < 0)
+			log_error("%s", cleanup_err.msg);
+		else
+			log_debug("cgroup removed");
+	}
 	sigprocmask(SIG_SETMASK, &saved, NULL);
-	*ret_status = status;
 	return r;
 }

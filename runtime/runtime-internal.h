@@ -27,8 +27,10 @@ int rlimits_apply(const rlimit_req *v, size_t n, berr *err);
 
 /* Child/parent sync messages over a SOCK_SEQPACKET socketpair. */
 enum sync_kind {
-	SYNC_GO = 1, /* parent -> child: maps written, lower layer fd attached */
-	SYNC_ERROR,  /* child -> parent: setup failed, see err */
+	SYNC_GO = 1,     /* parent -> child: maps written, lower layer fd attached */
+	SYNC_ERROR,      /* child -> parent: setup failed, see err */
+	SYNC_CONSOLE,    /* child -> parent: the console pty master, attached */
+	SYNC_EXEC_PIDFD, /* exec's middle process -> berth: the command's pidfd, attached */
 };
 typedef struct sync_msg {
 	int kind;
@@ -42,7 +44,7 @@ int sync_send(int sock, const sync_msg *m, int fd);
 int sync_recv(int sock, sync_msg *m, int *ret_fd);
 
 /* The container side of runtime_run, in the new namespaces. Never returns. */
-_Noreturn void child_main(const spec *s, const berth_paths *paths, int sock);
+_Noreturn void child_main(const spec *s, int sock);
 
 /*
  * Environment for the command: PATH, HOME, container=berth, term_kv ("TERM=xterm",
@@ -50,3 +52,52 @@ _Noreturn void child_main(const spec *s, const berth_paths *paths, int sock);
  * strings are borrowed; free() the returned array only.
  */
 char **env_build(char *const *user_env, char *term_kv);
+
+/*
+ * The monitor (monitor.c): one per running instance. Starts the instance,
+ * writes state.json, serves the console, reboots on SIGHUP-death of init,
+ * exits on halt/poweroff/exit. notify_fd gets one line, "ok" or the error,
+ * once init runs (or fails); -1 for none. lock_fd (the instance lock, held by
+ * the caller) is closed then too. Takes ownership of both fds.
+ */
+int monitor_main(const berth_paths *p, const char *name, int notify_fd, int lock_fd, berr *err);
+
+/*
+ * The console server (console.c), inside the monitor's loop: it holds the pty
+ * master, appends its output to the console log (rotated at log_max bytes to
+ * console.log.1), and serves viewers on the control socket. One epoll fd of
+ * its own, which the monitor watches.
+ */
+typedef struct console_server console_server;
+
+#define CONSOLE_LOG_MAX (1024 * 1024)
+
+int console_server_new(const char *sock_path, const char *log_path, size_t log_max,
+		       console_server **ret, berr *err);
+/* The pty master of the current boot (replaced on reboot; viewers stay). -EBADF: none. */
+void console_server_set_master(console_server *cs, int master_fd);
+/* Append a line of the monitor's own (e.g. "[berth: rebooting]") to the log and viewers. */
+void console_server_note(console_server *cs, const char *line);
+int console_server_fd(console_server *cs);
+/* Handle whatever is ready; never blocks. */
+void console_server_dispatch(console_server *cs);
+void console_server_free(console_server *cs);
+
+/* Control socket messages (SOCK_SEQPACKET): one type byte, then the payload. */
+enum ctl_type {
+	CTL_ATTACH = 1, /* client -> monitor: payload 1 byte, 1 = wants to type; reply: granted */
+	CTL_DATA,       /* both ways: terminal bytes */
+	CTL_RESIZE,     /* client -> monitor: struct winsize, applied for the typing client */
+};
+#define CTL_MAX_PAYLOAD 4096
+
+/* instance.c helpers shared with the monitor and templates. */
+/* Visible entries of dir (no dot names) that valid() accepts (NULL: all), sorted. */
+int list_dir_names(const char *dir, bool (*valid)(const char *), char ***ret);
+/* Count one more boot of the instance (its boots file). */
+int boots_bump(const instance_paths *ip);
+/* The instance's halt and reboot signals: its config's, else its init flavour's. */
+init_signals instance_signals(const instance_config *c);
+/* The spec an instance boots with; strings point into c and ip, env into env_buf. */
+int instance_spec(const instance_config *c, const instance_paths *ip, const char *lower,
+		  char *env_buf[3], char *args_buf[2], spec *ret, berr *err);

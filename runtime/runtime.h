@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -81,10 +82,31 @@ typedef struct spec {
 	bool userns; /* new user namespace (default) */
 	idmap uid_map;
 	idmap gid_map;
+	/*
+	 * The writable layer: NULL for a throwaway tmpfs (berth run); else a host
+	 * directory holding "upper" and "work", owned by the container's root.
+	 */
+	const char *upper_dir;
+	/*
+	 * Give the command a console: a pty allocated in the container's own
+	 * devpts, bound at /dev/console, made its controlling terminal and its
+	 * fds 0-2 (in a new session). The master comes back from container_start.
+	 */
+	bool console;
+	/* Where the stage tmpfs is attached in the child's mount namespace (the run dir). */
+	const char *stage_dir;
+	/*
+	 * Kill the container when its parent dies (berth run, which nobody else
+	 * would reap). Off for instances: they outlive a lost monitor.
+	 */
+	bool die_with_parent;
 } spec;
 
 /* Defaults: userns on, ids from IDMAP_DEFAULT_BASE, cwd "/", hostname NULL. */
 void spec_init(spec *s);
+
+/* RFC 1123 host name, at most 64 characters. */
+bool spec_hostname_valid(const char *h);
 
 /* Check a spec before anything is touched: args present, cwd absolute, hostname valid, ... */
 int spec_validate(const spec *s, berr *err);
@@ -104,7 +126,204 @@ typedef struct run_ctx {
  */
 int runtime_run(const run_ctx *ctx, const spec *s, int *ret_status, berr *err);
 
+/*
+ * A started container, for callers that outlive it (the monitor). runtime_run
+ * is container_start + waiting + container_destroy.
+ */
+typedef struct container {
+	pid_t pid; /* host pid of the container's PID 1 */
+	int pidfd;
+	int console_master; /* with spec.console, else -EBADF */
+	void *priv;         /* cgroup leaf and sync socket: runtime's own */
+} container;
+
+/*
+ * Create the cgroup leaf ctx->cgroup_name, clone into new namespaces and that
+ * leaf, build the root and exec. Returns once the command runs. On failure
+ * nothing is left behind and *ret_status says 125/126/127.
+ */
+int container_start(const run_ctx *ctx, const spec *s, container *ret, int *ret_status, berr *err);
+/* Reap PID 1 (it must have exited: the pidfd is readable), as waitid would report it. */
+int container_reap(container *c, siginfo_t *ret_info);
+/* Kill what is left in the leaf, wait until it is empty, remove it, close every fd. */
+int container_destroy(container *c, berr *err);
+
 /* Exit statuses for failures before the command runs (as podman and docker do). */
 #define EXIT_SETUP_FAILED 125
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
+
+/*
+ * Instances: named, persistent containers that boot an init system and are
+ * watched by a monitor (one small process each). Files:
+ *   <lib>/instances/NAME/config.json   the operator's config (instance_config)
+ *   <lib>/instances/NAME/rw/{upper,work} the instance's own layer over its template
+ *   <lib>/instances/NAME/boots         boots since create
+ *   <run>/NAME/state.json              what runs now (instance_state), written by the monitor
+ *   <run>/NAME/monitor.sock            the monitor's control socket (console)
+ *   <run>/NAME/lock                    commands on one instance serialise on it (flock)
+ *   <log>/NAME/console.log             the console, bounded (rotated to console.log.1)
+ * The instance's cgroup is <cgroup2>/berth/NAME: populated means running, whatever the
+ * monitor's fate.
+ */
+
+#define INSTANCE_NAME_MAX 63
+
+/* [a-z0-9][a-z0-9-]{0,62} */
+bool instance_name_valid(const char *name);
+/* The same check with a clear error naming the problem and the rule. */
+int instance_name_check(const char *name, berr *err);
+
+/* Init systems berth knows how to ask to halt and reboot. */
+typedef enum init_flavour {
+	INIT_UNKNOWN = 0,
+	INIT_SYSTEMD,
+	INIT_BUSYBOX,
+	INIT_SYSVINIT,
+	INIT_OPENRC,
+} init_flavour;
+
+typedef struct init_signals {
+	int halt;   /* ends the instance: init cleans up, then reboot(2) POWER_OFF/HALT */
+	int reboot; /* init cleans up, then reboot(2) RESTART; 0: restart = stop + start */
+} init_signals;
+
+const char *init_flavour_name(init_flavour f);
+int init_flavour_parse(const char *s, init_flavour *ret);
+init_signals init_flavour_signals(init_flavour f);
+/*
+ * Which init is init_path (e.g. "/sbin/init") in the instance's file system:
+ * look in upper_dir first (may be NULL), then in lower_dir; symlinks are
+ * followed inside that layer only. Unknown when it cannot tell.
+ */
+init_flavour init_flavour_detect(const char *lower_dir, const char *upper_dir,
+				 const char *init_path);
+
+typedef struct instance_config {
+	char *name;
+	char *uuid; /* stable machine UUID, "8-4-4-4-12" hex */
+	char *template;
+	char *hostname;       /* default: the name */
+	char *init;           /* default "/sbin/init" */
+	init_flavour flavour; /* detected at create unless given */
+	int halt_signal;      /* 0: the flavour's */
+	int reboot_signal;    /* 0: the flavour's */
+	bool autostart;
+	bool userns;               /* false: --userns=host */
+	idmap map;                 /* uid and gid */
+	unsigned int stop_timeout; /* seconds, default 30 */
+	int64_t created;           /* unix time */
+} instance_config;
+
+void instance_config_init(instance_config *c); /* defaults, all strings NULL */
+void instance_config_free(instance_config *c);
+/* JSON (yajl). from_json rejects malformed JSON, unknown types and bad values, naming them. */
+int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_len);
+int instance_config_from_json(const char *json, instance_config *ret, berr *err);
+int instance_config_load(const char *path, instance_config *ret, berr *err);
+int instance_config_save(const char *path, const instance_config *c, berr *err); /* atomic */
+
+typedef struct instance_state {
+	char state[16];      /* "starting", "running", "rebooting", "stopped" */
+	pid_t init_pid;      /* host pid of the instance's init */
+	uint64_t init_start; /* its start time (/proc/PID/stat field 22): guards pid reuse */
+	pid_t monitor_pid;
+	uint64_t monitor_start;
+	int64_t started_at;    /* unix time the current boot began */
+	unsigned int boots;    /* boots since create */
+	char last_exit[48];    /* "reboot", "poweroff", "halt", "exited 3", "killed by SIGKILL" */
+	char cgroup[128];      /* below the cgroup2 root, e.g. "berth/web1" */
+	char init_cgroup[256]; /* init's own cgroup when it moved (systemd), else empty */
+} instance_state;
+
+int instance_state_to_json(const instance_state *st, char **ret, size_t *ret_len);
+int instance_state_from_json(const char *json, instance_state *ret, berr *err);
+int instance_state_load(const char *path, instance_state *ret, berr *err);
+int instance_state_save(const char *path, const instance_state *st, berr *err); /* atomic */
+
+/* Start time of pid from /proc/PID/stat (clock ticks after boot), 0 when gone or a zombie. */
+uint64_t proc_start_time(pid_t pid);
+
+/* Every path of one instance. */
+typedef struct instance_paths {
+	char *dir;    /* <lib>/instances/NAME */
+	char *config; /* dir/config.json */
+	char *rw;     /* dir/rw: upper and work */
+	char *boots;  /* dir/boots */
+	char *rundir; /* <run>/NAME */
+	char *state;  /* rundir/state.json */
+	char *sock;   /* rundir/monitor.sock */
+	char *lock;   /* rundir/lock */
+	char *logdir; /* <log>/NAME */
+	char *log;    /* logdir/console.log */
+	char *cgroup; /* "berth/NAME" */
+} instance_paths;
+
+int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *name);
+void instance_paths_free(instance_paths *ip);
+
+typedef struct create_opts {
+	const char *template; /* NULL: the default template */
+	const char *hostname; /* NULL: the name */
+	const char *init;     /* NULL: /sbin/init */
+	const char *flavour;  /* NULL: detect */
+	int halt_signal;      /* 0: the flavour's */
+	int reboot_signal;
+	unsigned int stop_timeout; /* 0: 30 s */
+	bool autostart;
+	bool userns;
+	bool idmap_set;
+	idmap map;
+} create_opts;
+
+int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err);
+/* Refuses a running instance unless force (then it is stopped at once first). */
+int instance_delete(const berth_paths *p, const char *name, bool force, berr *err);
+/* Start: returns when init runs. foreground: become the monitor (for systemd), never detach. */
+int instance_start(const berth_paths *p, const char *name, bool foreground, berr *err);
+/* Halt with init's signal, wait timeout_s (0: the config's), then kill the cgroup. */
+int instance_stop(const berth_paths *p, const char *name, unsigned int timeout_s, bool force,
+		  berr *err);
+/* A clean reboot of a running instance; a stopped one is started. */
+int instance_restart(const berth_paths *p, const char *name, berr *err);
+int instance_kill(const berth_paths *p, const char *name, int sig, berr *err);
+
+typedef struct instance_status {
+	instance_config config;
+	instance_state state; /* zeroed when it never ran since host boot */
+	bool running;         /* its cgroup is populated */
+	bool monitor_alive;
+	unsigned int boots; /* since create */
+} instance_status;
+
+int instance_status_get(const berth_paths *p, const char *name, instance_status *ret, berr *err);
+void instance_status_free(instance_status *st);
+/* Names of all instances, sorted, NULL-terminated. */
+int instance_list(const berth_paths *p, char ***ret_names, berr *err);
+void strv_free(char **v);
+
+/* exec (exec.c): join a running instance and run a command there. */
+typedef struct exec_opts {
+	char **args;      /* NULL-terminated */
+	char **env;       /* extra KEY=VALUE, NULL-terminated or NULL */
+	const char *user; /* name or uid, resolved in the instance's /etc/passwd; NULL: root */
+	const char *cwd;  /* NULL: the user's home, else / */
+	bool tty;         /* a pty from the instance's devpts, relayed in raw mode */
+	bool login;       /* enter: a login shell */
+} exec_opts;
+
+int instance_exec(const berth_paths *p, const char *name, const exec_opts *o, int *ret_status,
+		  berr *err);
+
+/* console (console-client.c): attach the terminal; Ctrl-a q detaches. */
+int instance_console_attach(const berth_paths *p, const char *name, bool read_only, berr *err);
+/* Print the console log (the rotated part first) to out_fd. */
+int instance_console_log(const berth_paths *p, const char *name, int out_fd, berr *err);
+
+/* Templates, as instances see them. */
+int template_list(const berth_paths *p, char ***ret_names, berr *err);
+/* Import a directory or a tarball faithfully (owners, modes, devices, xattrs, hard links). */
+int template_import(const berth_paths *p, const char *name, const char *source, berr *err);
+int template_create_busybox(const berth_paths *p, const char *name, berr *err);
+/* Refused while an instance uses it. */
+int template_remove(const berth_paths *p, const char *name, berr *err);

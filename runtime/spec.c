@@ -61,7 +61,7 @@ uint32_t idmap_to_host(const idmap *m, uint32_t inside)
 }
 
 /* RFC 1123 host name: labels of letters, digits and '-', not starting or ending with '-'. */
-static bool hostname_valid(const char *h)
+bool spec_hostname_valid(const char *h)
 {
 	size_t len = strlen(h), label = 0;
 
@@ -94,7 +94,7 @@ int spec_validate(const spec *s, berr *err)
 				 "working directory \"%s\" is not absolute (use e.g. "
 				 "--cwd /root)",
 				 s->process.cwd ? s->process.cwd : "");
-	if (s->hostname && !hostname_valid(s->hostname))
+	if (s->hostname && !spec_hostname_valid(s->hostname))
 		return berr_setx(err, EINVAL,
 				 "hostname \"%s\" is not valid (letters, digits, '-' "
 				 "and '.', at most 64 characters)",

@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: MIT */
+/* berth create, start, stop, restart, kill, delete, list, status. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* Each verb's options, before or after NAME. Returns 1 when --help was asked. */
+static int getopt_verb(int argc, char **argv, const char *shortopts, const struct option *opts,
+		       const char *usage, int (*on_opt)(int c, void *arg, berr *err), void *arg,
+		       berr *err)
+{
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (c == '?' || c == ':')
+			return berr_setx(err, EINVAL, "%s '%s' (see berth %s --help)",
+					 c == ':' ? "missing value for" : "unknown option",
+					 argv[optind - 1], argv[0]);
+		r = on_opt(c, arg, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The single NAME operand every instance verb takes. */
+static int name_operand(int argc, char **argv, const char **ret, berr *err)
+{
+	if (optind >= argc)
+		return berr_setx(err, EINVAL, "no instance name given (berth %s NAME)", argv[0]);
+	if (optind + 1 < argc)
+		return berr_setx(err, EINVAL, "unexpected argument '%s'", argv[optind + 1]);
+	*ret = argv[optind];
+	return 0;
+}
+
+int cli_signal_parse(const char *s, int *ret)
+{
+	uint32_t n;
+	int sig;
+
+	if (parse_u32(s, &n) >= 0) {
+		if (n < 1 || n > (uint32_t)SIGRTMAX)
+			return -EINVAL;
+		*ret = (int)n;
+		return 0;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	if (strncasecmp(s, "RTMIN+", 6) == 0 && parse_u32(s + 6, &n) >= 0 &&
+	    (int)n <= SIGRTMAX - SIGRTMIN) {
+		*ret = SIGRTMIN + (int)n;
+		return 0;
+	}
+	for (sig = 1; sig < SIGRTMIN; sig++) {
+		const char *abbrev = sigabbrev_np(sig);
+
+		if (abbrev && strcasecmp(s, abbrev) == 0) {
+			*ret = sig;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int signal_opt(const char *opt, const char *s, int *ret, berr *err)
+{
+	if (cli_signal_parse(s, ret) < 0)
+		return berr_setx(err, EINVAL,
+				 "%s \"%s\": not a signal (use e.g. TERM, SIGUSR2, "
+				 "RTMIN+3 or 15)",
+				 opt, s);
+	return 0;
+}
+
+static int paths_for(const global_opts *g, berth_paths *p, berr *err)
+{
+	int r;
+
+	if (geteuid() != 0)
+		return berr_setx(err, EPERM, "needs root (try: sudo berth ...)");
+	r = berth_paths_init(p, g->root);
+	return r < 0 ? berr_set(err, -r, "paths") : 0;
+}
+
+static const char create_usage[] =
+	"Usage: berth create NAME [OPTIONS]\n"
+	"\n"
+	"Create an instance: a persistent machine whose root is its template below and a\n"
+	"writable layer of its own above. NAME: 1-63 of a-z, 0-9 and '-'.\n"
+	"\n"
+	"Options:\n"
+	"  --template NAME       template to boot (default: \"default\", busybox-based)\n"
+	"  --hostname NAME       host name inside (default: the instance name)\n"
+	"  --init PATH           init to run as PID 1 (default /sbin/init)\n"
+	"  --init-flavour F      systemd, busybox, sysvinit, openrc or unknown (default:\n"
+	"                        detected from the template's init)\n"
+	"  --halt-signal SIG     signal that asks init to power off (default: the flavour's)\n"
+	"  --reboot-signal SIG   signal that asks init to reboot (default: the flavour's)\n"
+	"  --stop-timeout S      seconds `stop` waits for a clean shutdown (default 30)\n"
+	"  --autostart           start at host boot (with the systemd units)\n"
+	"  --userns=host         no user namespace: root inside is host root (unsafe)\n"
+	"  --idmap BASE[:COUNT]  host ids the instance's ids map to (default 1000000:65536)\n";
+
+enum {
+	O_TEMPLATE = 256,
+	O_HOSTNAME,
+	O_INIT,
+	O_FLAVOUR,
+	O_HALT,
+	O_REBOOT,
+	O_TIMEOUT,
+	O_AUTOSTART,
+	O_USERNS,
+	O_IDMAP,
+	O_FORCE,
+	O_JSON,
+	O_FOREGROUND
+};
+
+static int create_opt(int c, void *arg, berr *err)
+{
+	create_opts *o = arg;
+	uint32_t n;
+
+	switch (c) {
+	case O_TEMPLATE:
+		o->template = optarg;
+		return 0;
+	case O_HOSTNAME:
+		o->hostname = optarg;
+		return 0;
+	case O_INIT:
+		o->init = optarg;
+		return 0;
+	case O_FLAVOUR:
+		o->flavour = optarg;
+		return 0;
+	case O_HALT:
+		return signal_opt("--halt-signal", optarg, &o->halt_signal, err);
+	case O_REBOOT:
+		return signal_opt("--reboot-signal", optarg, &o->reboot_signal, err);
+	case O_AUTOSTART:
+		o->autostart = true;
+		return 0;
+	case O_IDMAP:
+		o->idmap_set = true;
+		return idmap_parse(optarg, &o->map, err);
+	case O_TIMEOUT:
+		if (parse_u32(optarg, &n) < 0 || n == 0 || n > 86400)
+			return berr_setx(err, EINVAL,
+					 "--stop-timeout \"%s\": use 1 to 86400 seconds", optarg);
+		o->stop_timeout = n;
+		return 0;
+	case O_USERNS:
+		if (!str_eq(optarg, "host") && !str_eq(optarg, "private"))
+			return berr_setx(err, EINVAL, "--userns=%s: use host or private", optarg);
+		o->userns = str_eq(optarg, "private");
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int cmd_create(const global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"template", required_argument, NULL, O_TEMPLATE},
+		{"hostname", required_argument, NULL, O_HOSTNAME},
+		{"init", required_argument, NULL, O_INIT},
+		{"init-flavour", required_argument, NULL, O_FLAVOUR},
+		{"halt-signal", required_argument, NULL, O_HALT},
+		{"reboot-signal", required_argument, NULL, O_REBOOT},
+		{"stop-timeout", required_argument, NULL, O_TIMEOUT},
+		{"autostart", no_argument, NULL, O_AUTOSTART},
+		{"userns", required_argument, NULL, O_USERNS},
+		{"idmap", required_argument, NULL, O_IDMAP},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	create_opts o = {.userns = true};
+	berth_paths p = {0};
+	berr err = {0};
+	const char *name = NULL;
+	int r = getopt_verb(argc, argv, ":h", opts, create_usage, create_opt, &o, &err);
+
+	if (r == 1)
+		return 0;
+	if (r >= 0)
+		r = name_operand(argc, argv, &name, &err);
+	if (r >= 0 && o.idmap_set && !o.userns)
+		r = berr_setx(&err, EINVAL, "--idmap and --userns=host both given (choose one)");
+	if (r >= 0)
+		r = paths_for(g, &p, &err);
+	if (r >= 0)
+		r = instance_create(&p, name, &o, &err);
+	berth_paths_free(&p);
+	if (r < 0)
+		return cli_fail("create", name, &err);
+	printf("%s created\n", name);
+	return 0;
+}
+
+static int flag_opt(int c, void *arg, berr *err)
+{
+	(void)err;
+	*(int *)arg |= c == O_FORCE ? 1 : c == O_JSON ? 2 : c == O_FOREGROUND ? 4 : 0;
+	return 0;
+}
+
+/* start, restart, delete, status, list: NAME plus on/off flags. */
+static int simple_verb(int argc, char **argv, const struct option *opts, const char *usage,
+		       bool needs_name, const char **name, int *flags, berr *err)
+{
+	int r = getopt_verb(argc, argv, "h", opts, usage, flag_opt, flags, err);
+
+	if (r != 0 || !needs_name)
+		return r;
+	return name_operand(argc, argv, name, err);
+}
+
+int cmd_start(const global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"foreground", no_argument, NULL, O_FOREGROUND},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	static const char usage[] =
+		"Usage: berth start NAME [--foreground]\n\n"
+		"Boot the instance; returns once its init runs. Its monitor stays behind, detached;\n"
+		"with --foreground berth is the monitor and returns when the instance stops (for\n"
+		"systemd units).\n";
+	const char *name = NULL;
+	berth_paths p = {0};
+	berr err = {0};
+	int flags = 0, r = simple_verb(argc, argv, opts, usage, true, &name, &flags, &err);
+
+	if (r == 1)
+		return 0;
+	if (r >= 0)
+		r = paths_for(g, &p, &err);
+	if (r >= 0)
+		r = instance_start(&p, name, flags & 4, &err);
+	berth_paths_free(&p);
+	if (r < 0)
+		return cli_fail("start", name, &err);
+	if (r == 1)
+		fprintf(stderr, "berth: %s is already running\n", name);
+	return 0;
+}
+
+static int stop_opt(int c, void *arg, berr *err)
+{
+	struct {
+		unsigned int timeout;
+		bool force;
+	} *a = arg;
+	uint32_t n;
+
+	if (c == O_FORCE) {
+		a->force = true;
+		return 0;
+	}
+	if (parse_u32(optarg, &n) < 0 || n > 86400)
+		return berr_setx(err, EINVAL, "--timeout \"%s\": use 0 to 86400 seconds", optarg);
+	a->timeout = n ? n : 1;
+	return 0;
+}
+
+int cmd_stop(const global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"timeout", required_argument, NULL, O_TIMEOUT},
+					     {"force", no_argument, NULL, O_FORCE},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	static const char usage[] =
+		"Usage: berth stop NAME [--timeout S] [--force]\n\n"
+		"Ask the instance's init to power off, wait up to S seconds (default: the\n"
+		"instance's stop timeout, 30) for everything in it to end, then kill what is left.\n"
+		"--force kills at once.\n";
+	struct {
+		unsigned int timeout;
+		bool force;
+	} a = {0};
+	const char *name = NULL;
+	berth_paths p = {0};
+	berr err = {0};
+	int r = getopt_verb(argc, argv, ":h", opts, usage, stop_opt, &a, &err);
+
+	if (r == 1)
+		return 0;
+	if (r >= 0)
+		r = name_operand(argc, argv, &name, &err);
+	if (r >= 0)
+		r = paths_for(g, &p, &err);
+	if (r >= 0)
+		r = instance_stop(&p, name, a.timeout, a.force, &err);
+	berth_paths_free(&p);
+	if (r < 0)
+		return cli_fail("stop", name, &err);
+	if (r == 1)
+		fprintf(stderr, "berth: %s is not running\n", name);
+	return 0;
+}
+
+int cmd_restart(const global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	static const char usage[] =
+		"Usage: berth restart NAME\n\n"
+		"Reboot a running instance cleanly (its init's reboot signal), or start a stopped\n"
+		"one. Returns once the new init runs.\n";
+	const char *name = NULL;
+	berth_paths p = {0};
+	berr err = {0};
+	int flags = 0, r = simple_verb(argc, argv, opts, usage, true, &name, &flags, &err);
+
+	if (r == 1)
+		return 0;
+	if (r >= 0)
+		r = paths_for(g, &p, &err);
+	if (r >= 0)
+		r = instance_restart(&p, name, &err);
+	berth_paths_free(&p);
+	return r < 0 ? cli_fail("restart", name, &err) : 0;
+}
+
+int cmd_kill(const global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	static const char usage[] = "Usage: berth kill NAME [SIGNAL]\n\n"
+				    "Send SIGNAL (default KILL) to the instance's init.\n";
+	const char *name = NULL;
+	berth_paths p = {0};
+	berr err = {0};
+	int flags = 0, sig = SIGKILL,
+	    r = getopt_verb(argc, argv, "+h", opts, usage, flag_opt, &flags, &err);
+
+	if (r == 1)
+		return 0;
+	if (r >= 0 && optind + 2 == argc)
+		r = signal_opt("signal", argv[--argc], &sig, &err);
+	if (r >= 0)
+		r = name_operand(argc, argv, &name, &err);
+	if (r >= 0)
+		r = paths_for(g, &p, &err);
+	if (r >= 0)
+		r = instance_kill(&p, name, sig, &err);
+	berth_paths_free(&p);
+	return r < 0 ? cli_fail("kill", name, &err) : 0;
+}
+
+int cmd_delete(const global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"force", no_argument, NULL, O_FORCE},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	static const char usage[] =
+		"Usage: berth delete NAME [--force]\n\n"
+		"Delete a stopped instance: its config, its writable layer, its log. --force\n"
+		"kills a running one first.\n";
+	const char *name = NULL;
+	berth_paths p = {0};
+	berr err = {0};
+	int flags = 0, r = simple_verb(argc, argv, opts, usage, true, &name, &flags, &err);
+
+	if (r == 1)
+		return 0;
+	if (r >= 0)
+		r = paths_for(g, &p, &err);
+	if (r >= 0)
+		r = instance_delete(&p, name, flags & 1, &err);
+	berth_paths_free(&p);
+	if (r < 0)
+		return cli_fail("delete", name, &err);
+	printf("%s deleted\n", name);
+	return 0;
+}
+
+static const char *state_word(const instance_status *st)
+{
+	if (st->running)
+		return st->monitor_alive ? "running" : "running (monitor lost)";
+	return "stopped";
+}
+
+static void format_uptime(char *buf, size_t size, const instance_status *st)
+{
+	long s = st->running && st->state.started_at ? (long)(time(NULL) - st->state.started_at)
+						     : -1;
+
+	if (s < 0)
+		snprintf(buf, size, "-");
+	else if (s < 3600)
+		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
+	else
+		snprintf(buf, size, "%ldd%02ldh%02ldm", s / 86400, s / 3600 % 24, s / 60 % 60);
+}
+
+static void print_status(const instance_status *st)
+{
+	const instance_config *c = &st->config;
+	char uptime[32];
+
+	format_uptime(uptime, sizeof(uptime), st);
+	printf("name:       %s\n", c->name);
+	printf("state:      %s\n", state_word(st));
+	if (st->running)
+		printf("init:       %s (%s), host pid %d\n", c->init, init_flavour_name(c->flavour),
+		       (int)st->state.init_pid);
+	else
+		printf("init:       %s (%s)\n", c->init, init_flavour_name(c->flavour));
+	printf("uptime:     %s\n", uptime);
+	printf("boots:      %u since create\n", st->boots);
+	printf("last exit:  %s\n", st->state.last_exit[0] ? st->state.last_exit : "-");
+	printf("template:   %s\n", c->template);
+	printf("hostname:   %s\n", c->hostname);
+	if (st->monitor_alive)
+		printf("monitor:    pid %d\n", (int)st->state.monitor_pid);
+	if (c->userns)
+		printf("ids:        0-%u inside are %u-%u on the host\n", c->map.count - 1,
+		       c->map.outside, c->map.outside + c->map.count - 1);
+	else
+		printf("ids:        host ids (--userns=host)\n");
+	printf("autostart:  %s\n", c->autostart ? "yes" : "no");
+	printf("uuid:       %s\n", c->uuid);
+}
+
+static void status_json(json_gen *g, const instance_status *st)
+{
+	const instance_config *c = &st->config;
+
+	json_gen_map_open(g);
+	json_gen_key_string(g, "name", c->name);
+	json_gen_key_string(g, "state", st->running ? "running" : "stopped");
+	json_gen_key_bool(g, "monitor_alive", st->monitor_alive);
+	json_gen_key_int(g, "init_pid", st->running ? st->state.init_pid : 0);
+	json_gen_key_int(g, "monitor_pid", st->monitor_alive ? st->state.monitor_pid : 0);
+	json_gen_key_int(g, "started_at", st->running ? st->state.started_at : 0);
+	json_gen_key_int(g, "uptime",
+			 st->running && st->state.started_at
+				 ? (int64_t)time(NULL) - st->state.started_at
+				 : 0);
+	json_gen_key_u64(g, "boots", st->boots);
+	json_gen_key_string(g, "last_exit", st->state.last_exit);
+	json_gen_key_string(g, "template", c->template);
+	json_gen_key_string(g, "hostname", c->hostname);
+	json_gen_key_string(g, "init", c->init);
+	json_gen_key_string(g, "init_flavour", init_flavour_name(c->flavour));
+	json_gen_key_bool(g, "autostart", c->autostart);
+	json_gen_key_bool(g, "userns", c->userns);
+	json_gen_key_u64(g, "idmap_base", c->userns ? c->map.outside : 0);
+	json_gen_key_string(g, "uuid", c->uuid);
+	json_gen_map_close(g);
+}
+
+static int print_json(json_gen *g)
+{
+	_cleanup_free_ char *out = NULL;
+	int r = json_gen_finish(g, &out, NULL);
+
+	if (r < 0) {
+		log_error("JSON output: %s", strerror(-r));
+		return r;
+	}
+	fputs(out, stdout);
+	return 0;
+}
+
+static int print_status_json(const instance_status *st)
+{
+	json_gen *g = json_gen_new();
+
+	if (!g)
+		return -ENOMEM;
+	status_json(g, st);
+	return print_json(g);
+}
+
+static int print_list_json(const berth_paths *p, char **names)
+{
+	json_gen *g = json_gen_new();
+
+	if (!g)
+		return -ENOMEM;
+	json_gen_array_open(g);
+	for (char **n = names; *n; n++) {
+		instance_status st;
+		berr err = {0};
+
+		if (instance_status_get(p, *n, &st, &err) < 0) {
+			log_warn("%s: %s", *n, err.msg);
+			continue;
+		}
+		status_json(g, &st);
+		instance_status_free(&st);
+	}
+	json_gen_array_close(g);
+	return print_json(g);
+}
+
+static int print_list(const berth_paths *p, char **names)
+{
+	printf("%-20s %-24s %-10s %-12s %s\n", "NAME", "STATE", "INIT-PID", "UPTIME", "TEMPLATE");
+	for (char **n = names; *n; n++) {
+		instance_status st;
+		berr err = {0};
+		char pid[16] = "-", uptime[32];
+
+		if (instance_status_get(p, *n, &st, &err) < 0) {
+			printf("%-20s %-24s\n", *n, "(unreadable config)");
+			continue;
+		}
+		format_uptime(uptime, sizeof(uptime), &st);
+		if (st.running)
+			snprintf(pid, sizeof(pid), "%d", (int)st.state.init_pid);
+		printf("%-20s %-24s %-10s %-12s %s\n", *n, state_word(&st), pid, uptime,
+		       st.config.template);
+		instance_status_free(&st);
+	}
+	return 0;
+}
+
+int cmd_status(const global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, O_JSON},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	static const char usage[] =
+		"Usage: berth status NAME [--json]\n\n"
+		"State, init, uptime, boots since create, last exit reason, template, monitor.\n";
+	const char *name = NULL;
+	instance_status st;
+	berth_paths p = {0};
+	berr err = {0};
+	int flags = 0, r = simple_verb(argc, argv, opts, usage, true, &name, &flags, &err);
+
+	if (r == 1)
+		return 0;
+	if (r >= 0)
+		r = paths_for(g, &p, &err);
+	if (r >= 0)
+		r = instance_status_get(&p, name, &st, &err);
+	berth_paths_free(&p);
+	if (r < 0)
+		return cli_fail("status", name, &err);
+	if (flags & 2)
+		r = print_status_json(&st);
+	else
+		print_status(&st);
+	instance_status_free(&st);
+	return r < 0 ? EXIT_SETUP_FAILED : 0;
+}
+
+int cmd_list(const global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, O_JSON},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	static const char usage[] = "Usage: berth list [--json]\n\nEvery instance and its state.\n";
+	berth_paths p = {0};
+	char **names = NULL;
+	berr err = {0};
+	int flags = 0, r = simple_verb(argc, argv, opts, usage, false, NULL, &flags, &err);
+
+	if (r == 1)
+		return 0;
+	if (r >= 0)
+		r = paths_for(g, &p, &err);
+	if (r >= 0)
+		r = instance_list(&p, &names, &err);
+	if (r < 0) {
+		berth_paths_free(&p);
+		return cli_fail("list", NULL, &err);
+	}
+	if (flags & 2)
+		r = print_list_json(&p, names);
+	else
+		r = print_list(&p, names);
+	strv_free(names);
+	berth_paths_free(&p);
+	return r < 0 ? EXIT_SETUP_FAILED : 0;
+}
