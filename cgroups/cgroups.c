@@ -109,6 +109,12 @@ static int kill_listed_procs(int dirfd)
 	return 0;
 }
 
+/*
+ * Removed meanwhile (its owner tore it down): its files are gone (ENOENT), or
+ * answer ENODEV when opened before the rmdir. A cgroup that is gone holds nobody.
+ */
+static bool cgroup_gone(int r) { return r == -ENOENT || r == -ENODEV; }
+
 /* Poll cgroup.events (POLLPRI on every change of "populated"); kill stragglers if asked. */
 static int wait_empty(int dirfd, int timeout_ms, bool kill_stragglers)
 {
@@ -132,7 +138,12 @@ static int wait_empty(int dirfd, int timeout_ms, bool kill_stragglers)
 	return r;
 }
 
-int cg_wait_empty(int dirfd, int timeout_ms) { return wait_empty(dirfd, timeout_ms, false); }
+int cg_wait_empty(int dirfd, int timeout_ms)
+{
+	int r = wait_empty(dirfd, timeout_ms, false);
+
+	return cgroup_gone(r) ? 0 : r;
+}
 
 int cg_kill_and_wait(int dirfd, int timeout_ms)
 {
@@ -140,9 +151,9 @@ int cg_kill_and_wait(int dirfd, int timeout_ms)
 
 	if (r == -ENOENT)
 		r = kill_listed_procs(dirfd);
-	if (r < 0)
-		return r;
-	return wait_empty(dirfd, timeout_ms, true);
+	if (r >= 0)
+		r = wait_empty(dirfd, timeout_ms, true);
+	return cgroup_gone(r) ? 0 : r;
 }
 
 static int leaf_mkdir(int rootfd, const char *name, cg_leaf *leaf, berr *err)
@@ -227,6 +238,8 @@ int cg_leaf_destroy(cg_leaf *leaf, int timeout_ms, berr *err)
 	base = base ? base + 1 : leaf->name;
 	/* An exiting task can hold the directory busy for a moment after "populated 0". */
 	for (int tries = 0; unlinkat(leaf->parentfd, base, AT_REMOVEDIR) < 0; tries++) {
+		if (errno == ENOENT)
+			break; /* removed by someone else (a stop whose monitor was slow) */
 		if (errno != EBUSY || tries >= 100)
 			return berr_set(err, errno, "remove cgroup %s", leaf->name);
 		usleep(1000);

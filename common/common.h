@@ -16,6 +16,7 @@
 #define _unused_ __attribute__((unused))
 
 static inline void freep(void *p) { free(*(void **)p); }
+/* Close and forget: a second closep() of the same variable is a no-op, never a stray close. */
 static inline void closep(int *fd)
 {
 	if (*fd >= 0) {
@@ -23,6 +24,7 @@ static inline void closep(int *fd)
 		close(*fd);
 		errno = saved;
 	}
+	*fd = -EBADF;
 }
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)

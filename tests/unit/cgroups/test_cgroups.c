@@ -135,3 +135,20 @@ Test(cg_leaf, existing_populated_leaf_is_refused)
 	cr_expect_eq(access(events, F_OK), 0, "the populated leaf is left alone");
 	rm_rf_at(AT_FDCWD, dir);
 }
+
+Test(cg_kill, a_removed_cgroup_is_empty)
+{
+	char dir[] = "/tmp/berth-cgtree-XXXXXX";
+	_cleanup_close_ int root = make_tree(dir);
+	_cleanup_close_ int leaf = -EBADF;
+	_cleanup_free_ char *path = str_printf("%s/gone", dir);
+
+	/* A leaf opened, then removed by its owner before we kill it. */
+	cr_assert_eq(mkdir(path, 0755), 0);
+	leaf = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(leaf, 0);
+	cr_assert_eq(rmdir(path), 0);
+	cr_expect_eq(cg_kill_and_wait(leaf, 100), 0);
+	cr_expect_eq(cg_wait_empty(leaf, 100), 0);
+	rm_rf_at(AT_FDCWD, dir);
+}

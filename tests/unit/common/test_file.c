@@ -68,3 +68,18 @@ Test(file, copy_file_at_copies_bytes_and_mode)
 	cr_expect_eq(copy_file_at(AT_FDCWD, src, AT_FDCWD, dst, 0755), -EEXIST);
 	rm_rf_at(AT_FDCWD, d);
 }
+
+Test(file, closep_forgets_the_fd)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int other;
+
+	cr_assert_geq(fd, 0);
+	closep(&fd);
+	cr_expect_eq(fd, -EBADF, "closep resets the variable");
+	/* The number is free again: a second closep must not close whoever got it. */
+	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	closep(&fd);
+	cr_expect_neq(fcntl(other, F_GETFD), -1, "the new fd survived a second closep");
+	close(other);
+}

@@ -155,6 +155,16 @@ static char *file_read(const char *path)
 	return s;
 }
 
+static void expect_file(const char *path, const char *want)
+{
+	char *got = file_read(path);
+
+	cr_expect_not_null(got, "%s: missing", path);
+	if (got)
+		cr_expect_str_eq(got, want, "%s", path);
+	free(got);
+}
+
 Test(console_server, output_lands_in_log_and_at_viewer, .init = setup, .fini = teardown)
 {
 	int v = viewer_connect();
@@ -171,7 +181,7 @@ Test(console_server, output_lands_in_log_and_at_viewer, .init = setup, .fini = t
 	n = viewer_read(v, buf, sizeof(buf));
 	cr_expect_eq(n, 7);
 	cr_expect_arr_eq(buf, "login: ", 7);
-	cr_expect_str_eq(file_read(fx.log), "login: ");
+	expect_file(fx.log, "login: ");
 	close(v);
 }
 
@@ -183,7 +193,7 @@ Test(console_server, viewers_before_attach_get_nothing, .init = setup, .fini = t
 	slave_write("early");
 	pump(50);
 	cr_expect_eq(viewer_read(v, buf, sizeof(buf)), 0);
-	cr_expect_str_eq(file_read(fx.log), "early");
+	expect_file(fx.log, "early");
 	close(v);
 }
 
@@ -260,7 +270,7 @@ Test(console_server, log_appends_across_servers)
 	cr_assert_eq(console_server_new(fx.sock, fx.log, CONSOLE_LOG_MAX, &fx.cs, &err), 0, "%s",
 		     err.msg);
 	console_server_note(fx.cs, "[berth: x started]\r\n");
-	cr_expect_str_eq(file_read(fx.log), "boot 1\n[berth: x started]\r\n");
+	expect_file(fx.log, "boot 1\n[berth: x started]\r\n");
 	teardown();
 }
 
@@ -371,7 +381,7 @@ Test(console_server, notes_land_in_log_and_at_viewers, .init = setup, .fini = te
 	n = viewer_read(v, buf, sizeof(buf));
 	buf[n] = '\0';
 	cr_expect_str_eq(buf, "bye\r\n[berth: web1 rebooting]\r\n");
-	cr_expect_str_eq(file_read(fx.log), "bye\r\n[berth: web1 rebooting]\r\n");
+	expect_file(fx.log, "bye\r\n[berth: web1 rebooting]\r\n");
 	close(v);
 }
 
