@@ -229,16 +229,11 @@ static int simple_verb(int argc, char **argv, const struct option *opts, const c
 	return name_operand(argc, argv, name, err);
 }
 
-int cmd_start(const global_opts *g, int argc, char **argv)
+/* A verb on one NAME with on/off flags: parse, resolve paths, act, report. */
+static int name_verb(const global_opts *g, int argc, char **argv, const struct option *opts,
+		     const char *usage,
+		     int (*op)(const berth_paths *p, const char *name, int flags, berr *err))
 {
-	static const struct option opts[] = {{"foreground", no_argument, NULL, O_FOREGROUND},
-					     {"help", no_argument, NULL, 'h'},
-					     {0}};
-	static const char usage[] =
-		"Usage: berth start NAME [--foreground]\n\n"
-		"Boot the instance; returns once its init runs. Its monitor stays behind, detached;\n"
-		"with --foreground berth is the monitor and returns when the instance stops (for\n"
-		"systemd units).\n";
 	const char *name = NULL;
 	berth_paths p = {0};
 	berr err = {0};
@@ -249,13 +244,32 @@ int cmd_start(const global_opts *g, int argc, char **argv)
 	if (r >= 0)
 		r = paths_for(g, &p, &err);
 	if (r >= 0)
-		r = instance_start(&p, name, flags & 4, &err);
+		r = op(&p, name, flags, &err);
 	berth_paths_free(&p);
-	if (r < 0)
-		return cli_fail("start", name, &err);
+	return r < 0 ? cli_fail(argv[0], name, &err) : 0;
+}
+
+static int op_start(const berth_paths *p, const char *name, int flags, berr *err)
+{
+	int r = instance_start(p, name, flags & 4, err);
+
 	if (r == 1)
 		fprintf(stderr, "berth: %s is already running\n", name);
-	return 0;
+	return r;
+}
+
+int cmd_start(const global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"foreground", no_argument, NULL, O_FOREGROUND},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	static const char usage[] =
+		"Usage: berth start NAME [--foreground]\n\n"
+		"Boot the instance; returns once its init runs. Its monitor stays behind, detached;\n"
+		"with --foreground berth is the monitor and returns when the instance stops (for\n"
+		"systemd units).\n";
+
+	return name_verb(g, argc, argv, opts, usage, op_start);
 }
 
 static int stop_opt(int c, void *arg, berr *err)
@@ -312,6 +326,12 @@ int cmd_stop(const global_opts *g, int argc, char **argv)
 	return 0;
 }
 
+static int op_restart(const berth_paths *p, const char *name, int flags, berr *err)
+{
+	(void)flags;
+	return instance_restart(p, name, err);
+}
+
 int cmd_restart(const global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
@@ -319,19 +339,8 @@ int cmd_restart(const global_opts *g, int argc, char **argv)
 		"Usage: berth restart NAME\n\n"
 		"Reboot a running instance cleanly (its init's reboot signal), or start a stopped\n"
 		"one. Returns once the new init runs.\n";
-	const char *name = NULL;
-	berth_paths p = {0};
-	berr err = {0};
-	int flags = 0, r = simple_verb(argc, argv, opts, usage, true, &name, &flags, &err);
 
-	if (r == 1)
-		return 0;
-	if (r >= 0)
-		r = paths_for(g, &p, &err);
-	if (r >= 0)
-		r = instance_restart(&p, name, &err);
-	berth_paths_free(&p);
-	return r < 0 ? cli_fail("restart", name, &err) : 0;
+	return name_verb(g, argc, argv, opts, usage, op_restart);
 }
 
 int cmd_kill(const global_opts *g, int argc, char **argv)
@@ -359,6 +368,15 @@ int cmd_kill(const global_opts *g, int argc, char **argv)
 	return r < 0 ? cli_fail("kill", name, &err) : 0;
 }
 
+static int op_delete(const berth_paths *p, const char *name, int flags, berr *err)
+{
+	int r = instance_delete(p, name, flags & 1, err);
+
+	if (r >= 0)
+		printf("%s deleted\n", name);
+	return r;
+}
+
 int cmd_delete(const global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {{"force", no_argument, NULL, O_FORCE},
@@ -368,22 +386,8 @@ int cmd_delete(const global_opts *g, int argc, char **argv)
 		"Usage: berth delete NAME [--force]\n\n"
 		"Delete a stopped instance: its config, its writable layer, its log. --force\n"
 		"kills a running one first.\n";
-	const char *name = NULL;
-	berth_paths p = {0};
-	berr err = {0};
-	int flags = 0, r = simple_verb(argc, argv, opts, usage, true, &name, &flags, &err);
 
-	if (r == 1)
-		return 0;
-	if (r >= 0)
-		r = paths_for(g, &p, &err);
-	if (r >= 0)
-		r = instance_delete(&p, name, flags & 1, &err);
-	berth_paths_free(&p);
-	if (r < 0)
-		return cli_fail("delete", name, &err);
-	printf("%s deleted\n", name);
-	return 0;
+	return name_verb(g, argc, argv, opts, usage, op_delete);
 }
 
 static const char *state_word(const instance_status *st)
