@@ -17,9 +17,10 @@ static const char console_usage[] =
 	"  Ctrl-a q        detach (the instance keeps running)\n"
 	"  Ctrl-a Ctrl-a   type one Ctrl-a; Ctrl-a and any other key type both\n"
 	"\n"
-	"When standard input is not a terminal and ends, berth console detaches. A viewer\n"
-	"that stops reading (a stuck terminal) is disconnected by the instance's monitor\n"
-	"rather than slowing the console down.\n"
+	"Typing from a pipe rather than a terminal: berth console detaches when the input\n"
+	"ends. A viewer that stops reading (a stuck terminal) is disconnected by the\n"
+	"instance's monitor rather than slowing the console down; the console log keeps\n"
+	"everything.\n"
 	"\n"
 	"Options:\n"
 	"  --log         print the console log (about the last 1-2 MiB of output) and\n"
@@ -64,9 +65,9 @@ int cmd_console(const global_opts *g, int argc, char **argv)
 	else if (r >= 0 && optind + 1 < argc)
 		r = berr_setx(&err, EINVAL, "unexpected argument '%s'", argv[optind + 1]);
 	if (r >= 0)
-		name = argv[optind];
+		r = instance_name_check(argv[optind], &err);
 	if (r >= 0)
-		r = instance_name_check(name, &err);
+		name = argv[optind];
 	if (r >= 0 && log && read_only)
 		r = berr_setx(&err, EINVAL, "--log and --read-only both given (choose one)");
 	if (r >= 0 && (r = berth_paths_init(&p, g->root)) < 0)

@@ -32,7 +32,7 @@ _Noreturn static void child_fail(int sock, int status, const berr *err)
 	_exit(status);
 }
 
-static void reset_signals(void)
+void signals_reset(void)
 {
 	sigset_t none;
 
@@ -44,7 +44,7 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static int become_root(berr *err)
+int ns_become_root(berr *err)
 {
 	/* Until now this process is host root seen from a namespace that does not map it. */
 	if (setresgid(0, 0, 0) < 0)
@@ -58,7 +58,7 @@ static int become_root(berr *err)
 
 /*
  * If berth dies, so does the container: a foreground run has nobody else to
- * reap it. Set after become_root(), since changing credentials clears it.
+ * reap it. Set after ns_become_root(), since changing credentials clears it.
  */
 static int watch_parent(int sock, bool die_with_parent, berr *err)
 {
@@ -183,7 +183,7 @@ _Noreturn void child_main(const spec *s, int sock)
 		_exit(EXIT_SETUP_FAILED);
 	if (term && snprintf(term_kv, sizeof(term_kv), "TERM=%s", term) >= (int)sizeof(term_kv))
 		term_kv[0] = '\0';
-	if (open_host_dirs(s, &stage_fd, &rw_fd, &err) < 0 || become_root(&err) < 0 ||
+	if (open_host_dirs(s, &stage_fd, &rw_fd, &err) < 0 || ns_become_root(&err) < 0 ||
 	    watch_parent(sock, s->die_with_parent, &err) < 0 ||
 	    build_root(s, stage_fd, lower_fd, rw_fd, &err) < 0 ||
 	    (s->console && setup_console(sock, &err) < 0) || setup_identity(s, &err) < 0 ||
@@ -199,7 +199,7 @@ _Noreturn void child_main(const spec *s, int sock)
 		berr_set(&err, ENOMEM, "environment");
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	}
-	reset_signals();
+	signals_reset();
 	if (sec_load(&err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	execvp(s->process.args[0], s->process.args);

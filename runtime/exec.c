@@ -220,18 +220,6 @@ _Noreturn static void exec_fail(int sock, int status, const berr *err)
 	_exit(status);
 }
 
-/* Until now host root, seen from a user namespace that does not map it. */
-static int become_root(berr *err)
-{
-	if (setresgid(0, 0, 0) < 0)
-		return berr_set(err, errno, "setresgid 0 in the instance");
-	if (setgroups(0, NULL) < 0)
-		return berr_set(err, errno, "setgroups in the instance");
-	if (setresuid(0, 0, 0) < 0)
-		return berr_set(err, errno, "setresuid 0 in the instance");
-	return 0;
-}
-
 /* Init's limits (PID 1 here), lowered to at most ours: berth cannot raise a hard limit. */
 static void rlimits_follow_init(void)
 {
@@ -294,17 +282,6 @@ static char **exec_env(const exec_opts *o, const exec_user *u, char *term_kv)
 	return env_build(user_env, term_kv);
 }
 
-static void reset_signals(void)
-{
-	sigset_t none;
-
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 /* berth waits for the command; if berth dies, the command must not outlive it on a host reaper. */
 static void watch_berth(int sock)
 {
@@ -341,7 +318,7 @@ _Noreturn static void command_main(const exec_ctx *c, int sock)
 
 	if (chdir("/") < 0)
 		berr_set(&err, errno, "chdir / in the instance");
-	if (err.code || become_root(&err) < 0 || exec_user_lookup(o->user, &u, &err) < 0)
+	if (err.code || ns_become_root(&err) < 0 || exec_user_lookup(o->user, &u, &err) < 0)
 		exec_fail(sock, EXIT_SETUP_FAILED, &err);
 	rlimits_follow_init();
 	if (o->tty && setup_tty(&u, c->have_ws ? &c->ws : NULL, sock, &err) < 0)
@@ -365,7 +342,7 @@ _Noreturn static void command_main(const exec_ctx *c, int sock)
 		berr_set(&err, errno, "close_range");
 		exec_fail(sock, EXIT_SETUP_FAILED, &err);
 	}
-	reset_signals();
+	signals_reset();
 	execvp(args[0], args);
 	r = errno;
 	berr_set(&err, r, "exec %s", args[0]);

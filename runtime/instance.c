@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -398,7 +399,21 @@ static int await_monitor(int fd, const char *name, berr *err)
 	return berr_setx(err, EIO, "%s", buf);
 }
 
-/* The monitor outlives this command: a session of its own, no terminal, nothing inherited. */
+/* Close every fd from 3 up except keep[0] and keep[1] (both >= 3). */
+static void close_all_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	close_range(3, (unsigned int)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned int)lo + 1, (unsigned int)hi - 1, 0);
+	close_range((unsigned int)hi + 1, ~0U, 0);
+}
+
+/*
+ * The monitor outlives this command: a session of its own, no terminal, and
+ * nothing inherited from the caller (an open file, a lock) but its own two fds.
+ */
 _Noreturn static void become_monitor(const berth_paths *p, const char *name, int notify_fd,
 				     int lock_fd)
 {
@@ -409,11 +424,14 @@ _Noreturn static void become_monitor(const berth_paths *p, const char *name, int
 	setsid();
 	if (fork() > 0)
 		_exit(0); /* the monitor is a grandchild: never a session leader, never re-acquires a tty */
-	if (chdir("/") < 0 || null < 0)
+	/* Above 2, so that the stdio redirection below cannot land on them. */
+	notify_fd = fcntl(notify_fd, F_DUPFD_CLOEXEC, 3);
+	lock_fd = fcntl(lock_fd, F_DUPFD_CLOEXEC, 3);
+	if (chdir("/") < 0 || null < 0 || notify_fd < 0 || lock_fd < 0)
 		_exit(EXIT_SETUP_FAILED);
 	for (int fd = 0; fd < 3; fd++)
 		dup2(null, fd);
-	close(null);
+	close_all_but(notify_fd, lock_fd);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (monitor_main(p, name, notify_fd, lock_fd, &err) < 0)

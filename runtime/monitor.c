@@ -162,10 +162,12 @@ static bool end_boot(monitor *m)
 	epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->ct.pidfd, NULL);
 	if (container_reap(&m->ct, &si) >= 0)
 		reboot = classify_exit(&si, m->st.last_exit, sizeof(m->st.last_exit));
+	reboot = reboot && !m->stopping;
+	/* Recorded before the cgroup goes: whoever sees it stopped also sees why. */
+	state_save(m, reboot ? "rebooting" : "stopping");
 	console_server_set_master(m->cs, -EBADF);
 	if (container_destroy(&m->ct, &err) < 0)
 		log_error("%s: %s", m->c.name, err.msg);
-	reboot = reboot && !m->stopping;
 	snprintf(note, sizeof(note), "\r\n[berth: %s %s: %s]\r\n", m->c.name,
 		 reboot ? "rebooting" : "stopped", m->st.last_exit);
 	console_server_note(m->cs, note);
@@ -247,7 +249,6 @@ int monitor_main(const berth_paths *p, const char *name, int notify_fd, int lock
 		}
 		if (!end_boot(&m))
 			break;
-		state_save(&m, "rebooting");
 	}
 	if (r < 0 && notify_fd < 0) {
 		/* Booted before, failed now (a reboot that could not start): say so in the log. */

@@ -43,6 +43,12 @@ int sync_send(int sock, const sync_msg *m, int fd);
 /* Receive one message and an optional fd (-EBADF if none). 0 at EOF, 1 on a message. */
 int sync_recv(int sock, sync_msg *m, int *ret_fd);
 
+/* Shared by the container's init (child.c) and exec: */
+/* setresgid/setgroups/setresuid to 0: from host root, unmapped, to the namespace's root. */
+int ns_become_root(berr *err);
+/* Default dispositions and an empty mask: nothing berth ignored or blocked is inherited. */
+void signals_reset(void);
+
 /* The container side of runtime_run, in the new namespaces. Never returns. */
 _Noreturn void child_main(const spec *s, int sock);
 

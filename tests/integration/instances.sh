@@ -1,0 +1,819 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# berth instances, on busybox-init instances: create, start, stop, restart,
+# kill, delete, reboot and poweroff from inside, exec, console, a lost monitor,
+# concurrent and interrupted starts, refusals. Root, this host.
+#
+#   instances.sh BERTH PTY
+#
+# BERTH is the built berth binary, PTY the berth-pty helper (runs a command on
+# a pty and types at it). Needs root (else exits 77, meson's "skipped").
+# Re-executes itself in a private mount namespace where every host cgroup v1
+# mount point is covered by an empty tmpfs, so a booting init cannot reach the
+# host's v1 hierarchies. State lives under a temp --root removed at the end;
+# every instance made is deleted at the end (trap), even on failure, and any
+# cgroup or monitor it leaves is removed. Each test prints "ok - NAME",
+# "ok - NAME # SKIP why" or "not ok - NAME: why"; the last line is
+# "instances: N passed, N failed, N skipped"; the exit status is 1 on any
+# failure.
+# shellcheck disable=SC2016 # $... in single quotes is for the shell inside the instance
+set -u
+export LC_ALL=C
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 BERTH PTY" >&2
+	exit 2
+fi
+
+skip_all() {
+	echo "########################################################################" >&2
+	echo "# SKIP: berth instance tests: $*" >&2
+	echo "########################################################################" >&2
+	echo "instances: 0 passed, 0 failed, 0 skipped (all skipped: $*)"
+	exit 77
+}
+
+[ "$(id -u)" = 0 ] || skip_all "need root (namespaces, mounts, cgroups); run as root"
+BERTH=$(realpath -e "$1") || exit 2
+PTY=$(realpath -e "$2") || exit 2
+for tool in unshare mount env find stat timeout; do
+	command -v "$tool" >/dev/null || skip_all "need $tool"
+done
+
+# Re-exec in a private mount namespace; the marker is the host's namespace id,
+# so the inner run can prove it is somewhere else before it mounts anything.
+if [ -z "${BERTH_INST_HOST_MNTNS:-}" ]; then
+	BERTH_INST_HOST_MNTNS=$(readlink /proc/self/ns/mnt)
+	export BERTH_INST_HOST_MNTNS
+	exec unshare --mount --propagation private -- "$BASH" "$0" "$BERTH" "$PTY"
+fi
+if [ "$(readlink /proc/self/ns/mnt)" = "$BERTH_INST_HOST_MNTNS" ]; then
+	echo "Bail out! not in a private mount namespace; refusing to mount anything" >&2
+	exit 1
+fi
+
+PASS=0 FAIL=0 SKIPPED=0
+ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
+notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
+skip() {
+	SKIPPED=$((SKIPPED + 1))
+	echo "ok - $1 # SKIP $2"
+	echo "# SKIPPED: $1: $2" >&2
+}
+bail() {
+	echo "Bail out! $*"
+	FAIL=$((FAIL + 1))
+	echo "instances: $PASS passed, $FAIL failed, $SKIPPED skipped (bailed out: $*)"
+	exit 1
+}
+
+TNAME='' WHY='' SKIPWHY=''
+begin() { TNAME=$1 WHY='' SKIPWHY=''; }
+CTX='' # prefix for the reasons, e.g. which round of a loop
+why() { WHY+="${WHY:+; }${CTX:+$CTX: }$*"; }
+skipping() { SKIPWHY=$*; }
+end() {
+	if [ -n "$WHY" ]; then
+		notok "$TNAME" "$WHY"
+	elif [ -n "$SKIPWHY" ]; then
+		skip "$TNAME" "$SKIPWHY"
+	else
+		ok "$TNAME"
+	fi
+}
+q() { # quote for a message, bounded
+	local s
+	s=$(printf '%q' "$1")
+	[ ${#s} -le 240 ] || s="${s:0:240}..."
+	printf '%s' "$s"
+}
+
+# --- sleeping, waiting, timing without forking ---------------------------------
+
+NAPFD=
+nap() { read -r -t "$1" -u "$NAPFD" _ || :; }
+now_us() { NOW=${EPOCHREALTIME/./}; }
+# until_ SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (0) or
+# SECONDS pass (1).
+until_() {
+	local deadline
+	now_us
+	deadline=$((NOW + $1 * 1000000))
+	shift
+	until "$@"; do
+		now_us
+		((NOW < deadline)) || return 1
+		nap 0.05
+	done
+}
+# wait_job PID SECONDS: reap our background job; RC its status; on timeout
+# SIGKILL it (our own child) and set TIMEDOUT=1.
+wait_job() {
+	local pid=$1 deadline
+	now_us
+	deadline=$((NOW + $2 * 1000000))
+	TIMEDOUT=0
+	while kill -0 "$pid" 2>/dev/null; do
+		now_us
+		if ((NOW > deadline)); then
+			TIMEDOUT=1
+			kill -KILL "$pid" 2>/dev/null
+			break
+		fi
+		nap 0.01
+	done
+	wait "$pid"
+	RC=$?
+}
+
+# --- the cgroup2 mount, the harness's own cgroup, v1 covered -----------------
+
+CG='' HCG='' HCG_ORIG=''
+while read -r _ _ _ _ mp _ rest; do
+	rest=" $rest" rest=${rest#* - }
+	if [ "${rest%% *}" = cgroup2 ] && [ -z "$CG" ]; then CG=$(printf '%b' "$mp"); fi
+done </proc/self/mountinfo
+[ -n "$CG" ] || skip_all "no cgroup2 mount on this host"
+
+WORK=$(mktemp -d /tmp/berth-inst-it.XXXXXX) || bail "mktemp"
+R=$(mktemp -d /tmp/berth-inst-root.XXXXXX) || { rm -rf "$WORK"; bail "mktemp"; }
+trap 'rm -rf --one-file-system "$WORK" "$R"' EXIT
+trap 'exit 1' INT TERM HUP PIPE
+mkfifo "$WORK/nap" || bail "mkfifo"
+exec {NAPFD}<>"$WORK/nap"
+
+cover_cgroup_v1() {
+	local mp rest n=0
+	while read -r _ _ _ _ mp _ rest; do
+		rest=" $rest" rest=${rest#* - }
+		[ "${rest%% *}" = cgroup ] || continue
+		mp=$(printf '%b' "$mp")
+		mount -t tmpfs -o mode=0755,size=4k berth-inst-cover "$mp" ||
+			bail "cannot cover cgroup v1 mount $mp"
+		n=$((n + 1))
+	done < <(cat /proc/self/mountinfo)
+	echo "# covered $n cgroup v1 mount point(s) with tmpfs (private namespace)"
+}
+cover_cgroup_v1
+
+# The harness and everything it starts (berth, and the monitors berth leaves
+# behind) live in a cgroup of their own: whatever is left there at the end is
+# ours to kill.
+HCG_ORIG=$(sed -n 's/^0:://p' /proc/self/cgroup)
+HCG=$CG/berth-inst-it-$$
+mkdir "$HCG" || bail "cannot make the harness cgroup $HCG"
+echo $$ >"$HCG/cgroup.procs" || bail "cannot enter the harness cgroup $HCG"
+
+# Instance names carry our pid: instance cgroups (<cgroup2>/berth/NAME) are
+# host-wide, whatever --root says.
+N=bi$$
+A=$N-a B=$N-b C=$N-c D=$N-d X=$N-x
+MADE=() # every instance name we may have created, for the cleanup
+BGPIDS=()
+
+cleanup() {
+	local p n leaf
+	trap '' INT TERM HUP PIPE # finish cleaning up even if stdout is gone
+	# No nap (read -t) here: the trap may have interrupted one.
+	for p in "${BGPIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	for n in "${MADE[@]}"; do
+		if [ -e "$R/lib/instances/$n" ] || [ -e "$CG/berth/$n" ]; then
+			timeout --signal=KILL 20 env --default-signal "$BERTH" --root "$R" delete --force "$n" \
+				>/dev/null 2>&1 </dev/null
+		fi
+		leaf=$CG/berth/$n
+		if [ -d "$leaf" ]; then
+			echo "# cleanup: berth delete --force $n left $leaf; killing what is in it" >&2
+			echo 1 >"$leaf/cgroup.kill" 2>/dev/null
+			for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$leaf" 2>/dev/null && break; sleep 0.1; done
+		fi
+		for p in $(monitors "$n"); do
+			echo "# cleanup: killing monitor $p of $n" >&2
+			kill -KILL "$p" 2>/dev/null
+		done
+	done
+	echo $$ >"$CG$HCG_ORIG/cgroup.procs" 2>/dev/null
+	if [ -d "$HCG" ]; then
+		mapfile -t procs <"$HCG/cgroup.procs"
+		if [ "${#procs[@]}" -gt 0 ]; then
+			echo "# cleanup: killing stray processes left in $HCG: ${procs[*]}" >&2
+			echo 1 >"$HCG/cgroup.kill"
+		fi
+		for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$HCG" 2>/dev/null && break; sleep 0.1; done
+	fi
+	rm -rf --one-file-system "$WORK" "$R"
+}
+trap cleanup EXIT
+
+# --- running berth -------------------------------------------------------------
+
+# brun ARGS...: berth --root R ARGS, stdin /dev/null, 30 s limit. Sets RC, OUT,
+# ERR. Redirections on the call (e.g. 9>file) reach berth.
+brun() {
+	timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R" "$@" \
+		>"$WORK/out" 2>"$WORK/err" </dev/null
+	RC=$?
+	OUT=$(tr -d '\0' <"$WORK/out") ERR=$(<"$WORK/err")
+}
+# prun [PTY OPTIONS AND STEPS...] -- ARGS...: berth --root R ARGS on a pty
+# driven by berth-pty. Sets RC, OUT (what the terminal showed, \r removed), ERR.
+prun() {
+	local steps=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		steps+=("$1")
+		shift
+	done
+	shift
+	timeout --signal=KILL 40 "$PTY" "${steps[@]}" -- "$BERTH" --root "$R" "$@" \
+		>"$WORK/out" 2>"$WORK/err" </dev/null
+	RC=$?
+	OUT=$(tr -d '\0\r' <"$WORK/out") ERR=$(<"$WORK/err")
+}
+errhint() { [ -z "$ERR" ] || printf ' (stderr: %s)' "$(q "$ERR")"; }
+want_rc() { [ "$RC" = "$1" ] || why "exit status $RC, want $1$(errhint)"; }
+want_out() { [ "$OUT" = "$1" ] || why "stdout $(q "$OUT"), want $(q "$1")$(errhint)"; }
+want_ok() { want_rc 0; want_out "$1"; }
+# A refusal: exit 125, one stderr line "berth: ..." that mentions $1, no stdout.
+want_refused() {
+	want_rc 125
+	if [ "$(printf '%s\n' "$ERR" | grep -c .)" != 1 ] || [ "${ERR#berth: }" = "$ERR" ]; then
+		why "stderr should be one line starting 'berth: ', got $(q "$ERR")"
+	fi
+	grep -qiF -- "$1" <<<"$ERR" || why "stderr $(q "$ERR") does not say $(q "$1")"
+	[ -z "$OUT" ] || why "unexpected stdout $(q "$OUT")"
+}
+
+# --- what a user checks: status, processes, cgroups ----------------------------
+
+# st NAME: berth status NAME --json into S_STATE, S_INIT, S_MON, S_MONALIVE,
+# S_BOOTS, S_LAST (without touching RC, OUT, ERR).
+jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<"$2" | head -1; }
+st() {
+	local out rc
+	out=$(timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R" status "$1" --json 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		S_STATE="(berth status failed, exit $rc: $out)" S_INIT='' S_MON='' S_MONALIVE='' S_BOOTS='' S_LAST=''
+		return 1
+	fi
+	S_STATE=$(jget state "$out") S_INIT=$(jget init_pid "$out") S_MON=$(jget monitor_pid "$out")
+	S_MONALIVE=$(jget monitor_alive "$out") S_BOOTS=$(jget boots "$out") S_LAST=$(jget last_exit "$out")
+}
+is_state() { st "$1" && [ "$S_STATE" = "$2" ]; }
+
+# pstart PID: the start time of a live (not zombie) process, empty if none.
+pstart() {
+	local s f
+	[ -n "$1" ] && [ "$1" != 0 ] || return 0
+	read -r s 2>/dev/null <"/proc/$1/stat" || return 0
+	s=${s##*) }
+	read -r -a f <<<"$s"
+	[ "${f[0]}" != Z ] && [ "${f[0]}" != X ] && echo "${f[19]}"
+}
+alive() { [ -n "$(pstart "$1")" ]; }
+# cgprocs NAME: the processes in the instance's cgroup.
+cgprocs() { [ -r "$CG/berth/$1/cgroup.procs" ] && tr '\n' ' ' <"$CG/berth/$1/cgroup.procs"; }
+# inits NAME: the processes in the instance's cgroup that are PID 1 of a PID namespace.
+inits() {
+	local p l found=''
+	for p in $(cgprocs "$1"); do
+		while read -r l; do
+			[[ "$l" == NSpid:* ]] && [ "${l##*[[:space:]]}" = 1 ] && found+="$p "
+		done <"/proc/$p/status" 2>/dev/null
+	done
+	echo "${found% }"
+}
+# monitors NAME: live berth processes of ours (this --root) whose arguments
+# name instance NAME: its monitors, when no berth command of ours runs.
+monitors() {
+	local d p a found=''
+	for d in /proc/[0-9]*; do
+		p=${d#/proc/}
+		mapfile -d '' -t a 2>/dev/null <"$d/cmdline" || continue
+		[ "${#a[@]}" -ge 5 ] && [ "${a[0]}" = "$BERTH" ] && [ "${a[2]}" = "$R" ] || continue
+		[[ " ${a[*]:3} " == *" $1 "* ]] || continue
+		alive "$p" && found+="$p "
+	done
+	echo "${found% }"
+}
+logins() { grep -ao 'login:' "$R/log/$1/console.log" 2>/dev/null | wc -l; }
+# The instance's config dir, run dir and log dir that exist.
+files_of() { find "$R/lib/instances/$1" "$R/run/$1" "$R/log/$1" -maxdepth 0 2>/dev/null; }
+tree() { find "$R" -printf '%y %p\n' 2>/dev/null | sort; }
+mycgroups() { find "$CG/berth" -mindepth 1 -maxdepth 1 -type d -name "$N*" -printf '%f ' 2>/dev/null; }
+
+# running_one NAME: assert the instance runs once: state running, exactly one
+# init (= status's init_pid), exactly one monitor (= status's monitor_pid, alive).
+running_one() {
+	local i m
+	st "$1"
+	[ "$S_STATE" = running ] || why "status says $(q "$S_STATE"), want running"
+	i=$(inits "$1")
+	[ -n "$i" ] && [ "$i" = "${i%% *}" ] || why "PID-1 processes in $CG/berth/$1: $(q "$i"), want exactly one"
+	[ "$S_INIT" = "$i" ] || why "status init_pid $(q "$S_INIT"), the cgroup's init is $(q "$i")"
+	m=$(monitors "$1")
+	[ -n "$m" ] && [ "$m" = "${m%% *}" ] || why "monitor processes: $(q "$m"), want exactly one"
+	[ "$S_MON" = "$m" ] || why "status monitor_pid $(q "$S_MON"), the monitor is $(q "$m")"
+	[ "$S_MONALIVE" = true ] || why "status monitor_alive $(q "$S_MONALIVE")"
+}
+# stopped_clean NAME [OLD MONITOR PID]: assert stopped, no cgroup, no monitor.
+stopped_clean() {
+	st "$1"
+	[ "$S_STATE" = stopped ] || why "status says $(q "$S_STATE"), want stopped"
+	[ ! -e "$CG/berth/$1" ] || why "cgroup $CG/berth/$1 still there (procs: $(q "$(cgprocs "$1")"))"
+	[ -z "$(monitors "$1")" ] || why "monitor still running: $(monitors "$1")"
+	[ -z "${2:-}" ] || ! alive "$2" || why "monitor $2 still running"
+}
+# gone NAME: nothing of the instance is left anywhere.
+gone() {
+	[ -z "$(files_of "$1")" ] || why "left: $(files_of "$1" | tr '\n' ' ')"
+	[ ! -e "$CG/berth/$1" ] || why "cgroup $CG/berth/$1 still there"
+	[ -z "$(monitors "$1")" ] || why "monitor still running: $(monitors "$1")"
+}
+# wait_login NAME [COUNT]: until the console log shows COUNT (default 1) login prompts.
+wait_login() { until_ 20 eval "[ \"\$(logins $1)\" -ge ${2:-1} ]"; }
+
+HOSTNAME_START=$(hostname)
+echo marker >"$WORK/marker"
+
+# --- create, and refusals that change nothing ----------------------------------
+
+begin "create: exit 0; config and writable layer made, no cgroup, status stopped"
+MADE+=("$A")
+brun create "$A"
+want_rc 0
+[ -f "$R/lib/instances/$A/config.json" ] || why "no $R/lib/instances/$A/config.json"
+[ -d "$R/lib/instances/$A/rw" ] || why "no $R/lib/instances/$A/rw"
+[ ! -e "$CG/berth/$A" ] || why "cgroup $CG/berth/$A exists before start"
+st "$A"
+[ "$S_STATE" = stopped ] || why "status says $(q "$S_STATE"), want stopped"
+end
+[ -f "$R/lib/instances/$A/config.json" ] || bail "berth create failed; cannot go on"
+
+# check_refused MENTION ARGS...: berth ARGS is refused (exit 125, one 'berth: '
+# line mentioning MENTION) and nothing under --root or in the berth cgroups changed.
+check_refused() {
+	local mention=$1 before cgs
+	shift
+	before=$(tree) cgs=$(mycgroups)
+	brun "$@"
+	want_refused "$mention"
+	[ "$(tree)" = "$before" ] ||
+		why "files under --root changed: $(diff <(echo "$before") <(tree) | grep '^[<>]' | head -3 | tr '\n' '|')"
+	[ "$(mycgroups)" = "$cgs" ] || why "cgroups changed: $(q "$(mycgroups)"), were $(q "$cgs")"
+}
+
+LONG=$(printf 'a%.0s' {1..64})
+for bad in Bad_Name .. a/b '' "$LONG" -x; do
+	begin "create $(q "$bad") is refused, naming the name and the rule; nothing made"
+	if [ -z "$bad" ]; then mention=empty; else mention="\"$bad\""; fi
+	check_refused "$mention" create -- "$bad"
+	grep -qF "a-z" <<<"$ERR" || why "stderr does not give the rule (a-z, 0-9, -): $(q "$ERR")"
+	case $bad in '' | ..) ;; *) [ ! -e "$CG/berth/$bad" ] || why "cgroup $CG/berth/$bad made" ;; esac
+	end
+done
+begin "create -x (no --) is refused as an unknown option; nothing made"
+check_refused "'-x'" create -x
+end
+for verb in start stop restart "delete --force" status "console --log" kill exec; do
+	for bad in .. a/b; do
+		extra=()
+		[ "$verb" != exec ] || extra=(-- true)
+		begin "$verb $(q "$bad") is refused; nothing changed"
+		# shellcheck disable=SC2086 # the verb's words split on purpose
+		check_refused "\"$bad\"" $verb "$bad" "${extra[@]}"
+		end
+	done
+done
+
+MADE+=("$X")
+begin "create with an unknown template is refused, naming it; nothing made"
+check_refused '"nope"' create "$X" --template nope
+end
+
+begin "create with an unknown option is refused, naming it; nothing made"
+check_refused --bogus create "$X" --bogus
+end
+
+begin "start with an unknown option is refused, naming it; the instance stays stopped"
+check_refused --bogus start "$A" --bogus
+is_state "$A" stopped || why "status says $(q "$S_STATE")"
+end
+
+begin "create of an existing name is refused (already exists); its config unchanged"
+cp "$R/lib/instances/$A/config.json" "$WORK/config.before"
+check_refused "already exists" create "$A" --hostname other-name
+cmp -s "$WORK/config.before" "$R/lib/instances/$A/config.json" || why "config.json changed"
+end
+
+begin "start of an instance that does not exist is refused, naming it; nothing made"
+check_refused "$X" start "$X"
+end
+
+# --- start, status, exec --------------------------------------------------------
+
+begin "start: exit 0; status --json: running, init_pid is the PID 1 in berth/NAME, one monitor"
+brun start "$A" 9>"$WORK/marker"
+want_rc 0
+running_one "$A"
+[ -d "$CG/berth/$A" ] || why "no cgroup $CG/berth/$A"
+brun list
+grep -qE "^$A +running " <<<"$OUT" || why "berth list does not show $A running: $(q "$OUT")"
+end
+
+begin "start: the monitor and the instance keep none of the caller's open files (fd 9 on a file)"
+held=''
+for p in $(monitors "$A") $(cgprocs "$A"); do
+	for f in /proc/"$p"/fd/*; do
+		[ "$(readlink "$f")" != "$WORK/marker" ] || held+=" $p(${f##*/})"
+	done
+done
+[ -z "$held" ] || why "still open in pid(fd):$held"
+end
+
+begin "exec -- cat /proc/1/comm is init"
+brun exec "$A" -- cat /proc/1/comm
+want_ok init
+end
+
+begin "exec: the exit status passes through (sh -c 'exit 42' gives 42)"
+brun exec "$A" -- sh -c 'exit 42'
+want_rc 42
+end
+
+begin "exec -u nobody: uid and gid 65534 inside"
+brun exec -u nobody "$A" -- sh -c 'id -u; id -g'
+want_ok $'65534\n65534'
+end
+
+begin "exec -w /tmp: pwd is /tmp"
+brun exec -w /tmp "$A" -- pwd
+want_ok /tmp
+end
+
+begin "exec -e FOO=bar: \$FOO is bar"
+brun exec -e FOO=bar "$A" -- sh -c 'echo $FOO'
+want_ok bar
+end
+
+begin "exec: only fds 0-2 reach the command (the caller had 7 and 9 open too)"
+brun exec "$A" -- sh -c 'ls /proc/$$/fd; :' 7<"$WORK/marker" 9>>"$WORK/marker2"
+want_ok $'0\n1\n2'
+end
+
+begin "exec -t: the command's terminal is a pty of the instance's own /dev/pts"
+prun -T 15 -- exec -t "$A" -- sh -c 't=$(tty) && echo "$t" &&
+	[ "$(stat -c %d:%i "$t")" = "$(stat -L -c %d:%i /proc/self/fd/0)" ] && echo same-file'
+want_rc 0
+[[ "$OUT" =~ ^/dev/pts/[0-9]+$'\n'same-file$ ]] ||
+	why "printed $(q "$OUT"), want /dev/pts/N and same-file (stdin is that file in the instance)$(errhint)"
+end
+
+begin "exec -t: stdin, stdout, stderr are a terminal with the caller's window size, only fds 0-2"
+prun -T 15 -s 30x100 -- exec -t "$A" -- sh -c 'test -t 0 && test -t 1 && test -t 2 && echo all-tty; stty size; ls -1 /proc/$$/fd; :'
+want_ok $'all-tty\n30 100\n0\n1\n2'
+end
+
+begin "exec -t: what the user types reaches the command; its exit status passes through"
+prun -T 15 expect=ready send='typed-line\r' -- exec -t "$A" -- sh -c 'echo ready; read -r x; echo "got:$x"; exit 7'
+want_rc 7
+grep -qx 'got:typed-line' <<<"$OUT" || why "the terminal showed $(q "$OUT"), want a line got:typed-line$(errhint)"
+end
+
+# --- console --------------------------------------------------------------------
+
+wait_login "$A" || echo "# no login: prompt in $A's console log after 20 s" >&2
+
+begin "console: attach shows the getty's login: prompt; Ctrl-a q detaches, exit 0, still running"
+prun -T 15 send='\r' expect='login:' send='\001q' -- console "$A"
+want_rc 0
+is_state "$A" running || why "status says $(q "$S_STATE") after the detach"
+end
+
+# Logging in as root: "root", Enter; root's password is empty, so Enter again
+# if login asks for it.
+LOGIN=(send='root\r' when='Password:=>\r' unless='Login incorrect' expect='# ')
+
+begin "console: root logs in at the prompt with an empty password (root, Enter; Enter if asked): a shell prompt"
+prun -T 15 send='\r' expect='login:' "${LOGIN[@]}" send='exit\r' expect='login:' send='\001q' -- console "$A"
+want_rc 0
+LOGIN_OK=$RC
+end
+
+begin "console: a command typed at the shell shows its output; Ctrl-a q detaches; console --log has it"
+if [ "$LOGIN_OK" != 0 ]; then
+	# Keep this test about the console relay despite the failure above: let
+	# root in without a password, and have init respawn a fresh getty.
+	echo "# working around the failed login: root:: in $A's /etc/passwd (its own layer)" >&2
+	n0=$(logins "$A")
+	brun exec "$A" -- sh -c 'sed -i "s/^root:[^:]*:/root::/" /etc/passwd && kill $(pidof login getty)'
+	[ "$RC" = 0 ] || why "the workaround failed: exit $RC$(errhint)"
+	wait_login "$A" $((n0 + 1)) || why "no new login prompt after the workaround"
+fi
+prun -T 20 send='\r' expect='login:' "${LOGIN[@]}" send="echo con\"\"sole-ok-$$\\r" \
+	expect="console-ok-$$" send='exit\r' expect='login:' send='\001q' -- console "$A"
+want_rc 0
+grep -qx "console-ok-$$" <<<"$OUT" || why "the console did not show console-ok-$$: $(q "$(tail -c 300 <<<"$OUT")")$(errhint)"
+brun console "$A" --log
+want_rc 0
+grep -qa "^console-ok-$$" <<<"$OUT" || why "console --log does not have console-ok-$$"
+end
+
+# --- reboot, restart, kill, stop, poweroff ------------------------------------------
+
+begin "exec -- reboot: it boots again (new init, boots +1, a second login prompt and a reboot note in the log), same name, one cgroup, one monitor"
+st "$A"
+init0=$S_INIT boots0=$S_BOOTS mon0=$S_MON start0=$(pstart "$S_INIT") logins0=$(logins "$A")
+brun exec "$A" -- reboot
+want_rc 0
+if until_ 20 eval 'st "$A" && [ "$S_STATE" = running ] && [ -n "$S_INIT" ] && [ "$S_INIT" != "$init0" ]'; then
+	start1=$(pstart "$S_INIT")
+	[ -n "$start1" ] && [ -n "$start0" ] && ((start1 > start0)) ||
+		why "init start time $(q "$start1"), was $(q "$start0")"
+	[ "$S_BOOTS" = $((boots0 + 1)) ] || why "boots $(q "$S_BOOTS"), want $((boots0 + 1))"
+	[ "$S_LAST" = reboot ] || why "last exit $(q "$S_LAST"), want reboot"
+	running_one "$A"
+	[ "$S_MON" = "$mon0" ] || why "monitor $S_MON, was $mon0 (one monitor across the reboot)"
+	wait_login "$A" $((logins0 + 1)) || why "console log: $(logins "$A") login prompts, want $((logins0 + 1))"
+	grep -qaF "[berth: $A rebooting" "$R/log/$A/console.log" || why "no '[berth: $A rebooting' in the console log"
+	[ "$(mycgroups)" = "$A " ] || why "berth cgroups of this run: $(q "$(mycgroups)"), want only $A"
+	brun list
+	[ "$(grep -c "^$A " <<<"$OUT")" = 1 ] || why "berth list shows $A $(grep -c "^$A " <<<"$OUT") times"
+else
+	why "not running again with a new init within 20 s (status: $(q "$S_STATE"), init $(q "$S_INIT"), was $init0)"
+fi
+end
+
+begin "restart of a running instance reboots it: exit 0 once the new init runs, boots +1"
+st "$A"
+init0=$S_INIT boots0=$S_BOOTS
+brun restart "$A"
+want_rc 0
+running_one "$A"
+[ "$S_INIT" != "$init0" ] || why "same init $init0"
+alive "$S_INIT" || why "the new init ($(q "$S_INIT")) does not run"
+[ "$S_BOOTS" = $((boots0 + 1)) ] || why "boots $(q "$S_BOOTS"), want $((boots0 + 1))"
+end
+
+begin "kill NAME TERM: busybox init takes it as reboot: running again, boots +1"
+st "$A"
+init0=$S_INIT boots0=$S_BOOTS
+brun kill "$A" TERM
+want_rc 0
+if until_ 20 eval 'st "$A" && [ "$S_STATE" = running ] && [ -n "$S_INIT" ] && [ "$S_INIT" != "$init0" ]'; then
+	running_one "$A"
+	[ "$S_BOOTS" = $((boots0 + 1)) ] || why "boots $(q "$S_BOOTS"), want $((boots0 + 1))"
+	[ "$S_LAST" = reboot ] || why "last exit $(q "$S_LAST"), want reboot"
+else
+	why "not running again with a new init within 20 s (status: $(q "$S_STATE"))"
+fi
+end
+
+begin "stop: a busybox instance stops within its own shutdown time plus margin (< 4 s); stopped, cgroup and monitor gone"
+st "$A"
+mon0=$S_MON init0=$S_INIT
+now_us
+t0=$NOW
+brun stop "$A"
+now_us
+ms=$(((NOW - t0) / 1000))
+want_rc 0
+((ms < 4000)) || why "stop took $ms ms"
+stopped_clean "$A" "$mon0"
+! alive "$init0" || why "init $init0 still runs"
+echo "# stop took $ms ms"
+end
+
+begin "restart of a stopped instance starts it: exit 0, running, boots +1"
+st "$A"
+boots0=$S_BOOTS
+brun restart "$A"
+want_rc 0
+running_one "$A"
+[ "$S_BOOTS" = $((boots0 + 1)) ] || why "boots $(q "$S_BOOTS"), want $((boots0 + 1))"
+end
+
+begin "stop --force: under 1 s, exit 0, nothing on stderr; stopped, cgroup and monitor gone"
+st "$A"
+mon0=$S_MON
+now_us
+t0=$NOW
+brun stop --force "$A"
+now_us
+ms=$(((NOW - t0) / 1000))
+want_rc 0
+[ -z "$ERR" ] || why "stderr $(q "$ERR")"
+((ms < 1000)) || why "stop --force took $ms ms"
+stopped_clean "$A" "$mon0"
+echo "# stop --force took $ms ms"
+end
+
+begin "exec -- poweroff: stopped, last exit poweroff, monitor gone, cgroup removed"
+brun start "$A"
+want_rc 0
+st "$A"
+mon0=$S_MON
+brun exec "$A" -- poweroff
+want_rc 0
+if until_ 20 is_state "$A" stopped; then
+	[ "$S_LAST" = poweroff ] || why "last exit $(q "$S_LAST"), want poweroff"
+	until_ 2 eval '! alive "$mon0"' || why "monitor $mon0 still runs"
+	stopped_clean "$A" "$mon0"
+	grep -qaF "[berth: $A stopped: poweroff" "$R/log/$A/console.log" || why "no '[berth: $A stopped: poweroff' in the console log"
+else
+	why "not stopped within 20 s (status: $(q "$S_STATE"))"
+fi
+end
+
+begin "kill NAME KILL: stopped, last exit 'killed by SIGKILL', cgroup and monitor gone"
+brun start "$A"
+want_rc 0
+st "$A"
+mon0=$S_MON
+brun kill "$A" KILL
+want_rc 0
+if until_ 10 is_state "$A" stopped; then
+	[ "$S_LAST" = "killed by SIGKILL" ] || why "last exit $(q "$S_LAST"), want 'killed by SIGKILL'"
+	until_ 2 eval '! alive "$mon0"' || why "monitor $mon0 still runs"
+	stopped_clean "$A" "$mon0"
+else
+	why "not stopped within 10 s (status: $(q "$S_STATE"))"
+fi
+end
+
+# --- two instances ----------------------------------------------------------------
+
+MADE+=("$B")
+brun start "$A"
+[ "$RC" = 0 ] || echo "# start $A: exit $RC: $ERR" >&2
+brun create "$B"
+[ "$RC" = 0 ] || echo "# create $B: exit $RC: $ERR" >&2
+brun start "$B"
+[ "$RC" = 0 ] || echo "# start $B: exit $RC: $ERR" >&2
+
+begin "two instances: a process in one is invisible in the other (ps, /proc)"
+brun exec "$B" -- sh -c 'sleep 4242 </dev/null >/dev/null 2>&1 & echo started'
+want_ok started
+brun exec "$B" -- ps -o args
+grep -q '^sleep 4242' <<<"$OUT" || why "B's ps does not show its own sleep 4242: check cannot tell ($(q "$OUT"))"
+brun exec "$A" -- ps -o args
+want_rc 0
+grep -q 'sleep 4242' <<<"$OUT" && why "A's ps shows B's sleep 4242"
+nA=$(wc -w <<<"$(cgprocs "$A")")
+brun exec "$A" -- ls /proc
+inside=$(grep -cx '[0-9]*' <<<"$OUT")
+((inside <= nA + 2)) || why "A's /proc lists $inside processes; A's cgroup holds $nA"
+iA=$(inits "$A") iB=$(inits "$B")
+[ -n "$iA" ] && [ -n "$iB" ] && [ "$(readlink "/proc/$iA/ns/pid")" != "$(readlink "/proc/$iB/ns/pid")" ] ||
+	why "A and B do not have PID namespaces of their own"
+end
+
+begin "two instances: a file written in one is absent in the other and in the template"
+brun exec "$A" -- sh -c "echo secret-$$ >/root/only-in-a && cat /root/only-in-a"
+want_ok "secret-$$"
+brun exec "$B" -- cat /root/only-in-a
+[ "$RC" != 0 ] || why "B reads A's file: $(q "$OUT")"
+[ ! -e "$R/lib/templates/default/root/only-in-a" ] || why "the file is in the template on the host"
+end
+
+begin "two instances: each has its own hostname (its name); setting one changes neither the other nor the host"
+brun exec "$A" -- hostname
+want_ok "$A"
+brun exec "$B" -- hostname
+want_ok "$B"
+brun exec "$A" -- sh -c 'hostname renamed-a && hostname'
+want_ok renamed-a
+brun exec "$B" -- hostname
+want_ok "$B"
+[ "$(hostname)" = "$HOSTNAME_START" ] || why "the host's hostname changed to $(hostname)"
+end
+
+# --- a lost monitor -------------------------------------------------------------------
+
+begin "monitor SIGKILLed: status says 'running (monitor lost)'; exec and console --log work; stop stops it, no cgroup left"
+wait_login "$B" || why "no login prompt in $B's console log"
+st "$B"
+mon0=$S_MON init0=$S_INIT
+if [ -n "$mon0" ] && [ "$mon0" != 0 ] && alive "$mon0"; then
+	kill -KILL "$mon0" # the monitor our berth start left
+	until_ 5 eval '! alive "$mon0"' || why "monitor $mon0 survived SIGKILL"
+	brun status "$B"
+	want_rc 0
+	grep -qE '^state: +running \(monitor lost\)$' <<<"$OUT" || why "status: $(q "$(grep '^state' <<<"$OUT")")"
+	alive "$init0" || why "init $init0 died with its monitor"
+	brun exec "$B" -- echo still-here
+	want_ok still-here
+	brun console "$B" --log
+	want_rc 0
+	grep -qa 'login:' <<<"$OUT" || why "console --log has no login prompt: $(q "$(tail -c 200 <<<"$OUT")")"
+	brun stop "$B"
+	want_rc 0
+	stopped_clean "$B" "$mon0"
+	! alive "$init0" || why "init $init0 still runs"
+else
+	why "no monitor to kill (status monitor_pid $(q "$mon0"))"
+fi
+end
+
+# --- concurrency, delete ----------------------------------------------------------
+
+begin "ten concurrent start of one instance: all exit 0, one instance (one init, one monitor)"
+MADE+=("$C")
+brun create "$C"
+want_rc 0
+pids=()
+for i in 0 1 2 3 4 5 6 7 8 9; do
+	env --default-signal "$BERTH" --root "$R" start "$C" >"$WORK/cs$i.out" 2>"$WORK/cs$i.err" </dev/null &
+	pids+=($!)
+	BGPIDS+=($!)
+done
+i=0
+for p in "${pids[@]}"; do
+	wait_job "$p" 30
+	[ "$TIMEDOUT" = 0 ] || why "start #$i did not exit within 30 s"
+	[ "$RC" = 0 ] || why "start #$i: exit $RC ($(q "$(<"$WORK/cs$i.err")"))"
+	i=$((i + 1))
+done
+BGPIDS=()
+running_one "$C"
+end
+
+begin "delete of a running instance without --force is refused (125, says --force); it keeps running"
+st "$C"
+init0=$S_INIT
+brun delete "$C"
+want_refused "--force"
+is_state "$C" running || why "status says $(q "$S_STATE")"
+[ "$S_INIT" = "$init0" ] || why "init is $(q "$S_INIT"), was $init0"
+[ -f "$R/lib/instances/$C/config.json" ] || why "its config is gone"
+end
+
+begin "delete --force of a running instance: exit 0; no files, cgroup or monitor left; gone from list"
+brun delete --force "$C"
+want_rc 0
+gone "$C"
+brun list
+grep -q "^$C " <<<"$OUT" && why "berth list still shows it"
+brun status "$C"
+[ "$RC" = 125 ] || why "status of the deleted instance: exit $RC, want 125"
+end
+
+# --- a start killed half-way ----------------------------------------------------------
+
+begin "a start SIGKILLed half-way (after 0-40 ms, 7 times): each next start works (one init, one monitor), stop and delete leave nothing"
+MADE+=("$D")
+brun create "$D"
+want_rc 0
+killed=0
+for delay in 0 0.001 0.003 0.006 0.01 0.02 0.04; do
+	env --default-signal "$BERTH" --root "$R" start "$D" >/dev/null 2>"$WORK/half.err" </dev/null &
+	p=$!
+	BGPIDS=("$p")
+	[ "$delay" = 0 ] || nap "$delay"
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	[ $? != 137 ] || killed=$((killed + 1))
+	BGPIDS=()
+	CTX="start killed after ${delay}s"
+	brun start "$D"
+	[ "$RC" = 0 ] || why "the next start: exit $RC$(errhint)"
+	running_one "$D"
+	brun stop --force "$D"
+	[ "$RC" = 0 ] || why "stop --force: exit $RC$(errhint)"
+	stopped_clean "$D"
+	CTX=''
+done
+echo "# $killed of 7 starts were killed before they returned"
+((killed > 0)) || why "every start finished before the kill: check cannot tell"
+brun delete "$D"
+want_rc 0
+gone "$D"
+end
+
+# --- the end: delete what is left ---------------------------------------------------
+
+begin "delete of stopped instances: exit 0; nothing left under --root, no cgroup, no monitor, no stray process"
+brun stop --force "$A"
+brun delete "$A"
+want_rc 0
+gone "$A"
+brun delete "$B"
+want_rc 0
+gone "$B"
+left=$(find "$R/lib/instances" "$R/run" "$R/log" -mindepth 1 2>/dev/null | head -5 | tr '\n' ' ')
+[ -z "$left" ] || why "left under --root: $left"
+[ -z "$(mycgroups)" ] || why "cgroups left: $(mycgroups)"
+stray=''
+mapfile -t procs <"$HCG/cgroup.procs"
+for p in "${procs[@]}"; do
+	[ "$p" = $$ ] || ! alive "$p" || stray+=" $p($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null))"
+done
+[ -z "$stray" ] || why "processes left:$stray"
+end
+
+echo "instances: $PASS passed, $FAIL failed, $SKIPPED skipped"
+[ "$FAIL" = 0 ]
