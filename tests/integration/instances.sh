@@ -16,154 +16,29 @@
 # cgroup or monitor it leaves is removed. Each test prints "ok - NAME",
 # "ok - NAME # SKIP why" or "not ok - NAME: why"; the last line is
 # "instances: N passed, N failed, N skipped"; the exit status is 1 on any
-# failure.
+# failure. The harness itself is in lib.sh.
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the instance
 set -u
 export LC_ALL=C
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$(realpath "$0")")/lib.sh" || exit 99
 
-if [ $# -ne 2 ]; then
-	echo "usage: $0 BERTH PTY" >&2
-	exit 2
-fi
-
-skip_all() {
-	echo "########################################################################" >&2
-	echo "# SKIP: berth instance tests: $*" >&2
-	echo "########################################################################" >&2
-	echo "instances: 0 passed, 0 failed, 0 skipped (all skipped: $*)"
-	exit 77
-}
-
-[ "$(id -u)" = 0 ] || skip_all "need root (namespaces, mounts, cgroups); run as root"
+suite_init instances "berth instance tests"
+need_args "BERTH PTY" "$@"
+need_root "namespaces, mounts, cgroups"
 BERTH=$(realpath -e "$1") || exit 2
 PTY=$(realpath -e "$2") || exit 2
-for tool in unshare mount env find stat timeout; do
-	command -v "$tool" >/dev/null || skip_all "need $tool"
-done
+need_tools unshare mount env find stat timeout
+private_mntns BERTH_INST_HOST_MNTNS "$BERTH" "$PTY"
 
-# Re-exec in a private mount namespace; the marker is the host's namespace id,
-# so the inner run can prove it is somewhere else before it mounts anything.
-if [ -z "${BERTH_INST_HOST_MNTNS:-}" ]; then
-	BERTH_INST_HOST_MNTNS=$(readlink /proc/self/ns/mnt)
-	export BERTH_INST_HOST_MNTNS
-	exec unshare --mount --propagation private -- "$BASH" "$0" "$BERTH" "$PTY"
-fi
-if [ "$(readlink /proc/self/ns/mnt)" = "$BERTH_INST_HOST_MNTNS" ]; then
-	echo "Bail out! not in a private mount namespace; refusing to mount anything" >&2
-	exit 1
-fi
-
-PASS=0 FAIL=0 SKIPPED=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-skip() {
-	SKIPPED=$((SKIPPED + 1))
-	echo "ok - $1 # SKIP $2"
-	echo "# SKIPPED: $1: $2" >&2
-}
-bail() {
-	echo "Bail out! $*"
-	FAIL=$((FAIL + 1))
-	echo "instances: $PASS passed, $FAIL failed, $SKIPPED skipped (bailed out: $*)"
-	exit 1
-}
-
-TNAME='' WHY='' SKIPWHY=''
-begin() { TNAME=$1 WHY='' SKIPWHY=''; }
-CTX='' # prefix for the reasons, e.g. which round of a loop
-why() { WHY+="${WHY:+; }${CTX:+$CTX: }$*"; }
-skipping() { SKIPWHY=$*; }
-end() {
-	if [ -n "$WHY" ]; then
-		notok "$TNAME" "$WHY"
-	elif [ -n "$SKIPWHY" ]; then
-		skip "$TNAME" "$SKIPWHY"
-	else
-		ok "$TNAME"
-	fi
-}
-q() { # quote for a message, bounded
-	local s
-	s=$(printf '%q' "$1")
-	[ ${#s} -le 240 ] || s="${s:0:240}..."
-	printf '%s' "$s"
-}
-
-# --- sleeping, waiting, timing without forking ---------------------------------
-
-NAPFD=
-nap() { read -r -t "$1" -u "$NAPFD" _ || :; }
-now_us() { NOW=${EPOCHREALTIME/./}; }
-# until_ SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (0) or
-# SECONDS pass (1).
-until_() {
-	local deadline
-	now_us
-	deadline=$((NOW + $1 * 1000000))
-	shift
-	until "$@"; do
-		now_us
-		((NOW < deadline)) || return 1
-		nap 0.05
-	done
-}
-# wait_job PID SECONDS: reap our background job; RC its status; on timeout
-# SIGKILL it (our own child) and set TIMEDOUT=1.
-wait_job() {
-	local pid=$1 deadline
-	now_us
-	deadline=$((NOW + $2 * 1000000))
-	TIMEDOUT=0
-	while kill -0 "$pid" 2>/dev/null; do
-		now_us
-		if ((NOW > deadline)); then
-			TIMEDOUT=1
-			kill -KILL "$pid" 2>/dev/null
-			break
-		fi
-		nap 0.01
-	done
-	wait "$pid"
-	RC=$?
-}
-
-# --- the cgroup2 mount, the harness's own cgroup, v1 covered -----------------
-
-CG='' HCG='' HCG_ORIG=''
-while read -r _ _ _ _ mp _ rest; do
-	rest=" $rest" rest=${rest#* - }
-	if [ "${rest%% *}" = cgroup2 ] && [ -z "$CG" ]; then CG=$(printf '%b' "$mp"); fi
-done </proc/self/mountinfo
-[ -n "$CG" ] || skip_all "no cgroup2 mount on this host"
-
-WORK=$(mktemp -d /tmp/berth-inst-it.XXXXXX) || bail "mktemp"
-R=$(mktemp -d /tmp/berth-inst-root.XXXXXX) || { rm -rf "$WORK"; bail "mktemp"; }
-trap 'rm -rf --one-file-system "$WORK" "$R"' EXIT
-trap 'exit 1' INT TERM HUP PIPE
-mkfifo "$WORK/nap" || bail "mkfifo"
-exec {NAPFD}<>"$WORK/nap"
-
-cover_cgroup_v1() {
-	local mp rest n=0
-	while read -r _ _ _ _ mp _ rest; do
-		rest=" $rest" rest=${rest#* - }
-		[ "${rest%% *}" = cgroup ] || continue
-		mp=$(printf '%b' "$mp")
-		mount -t tmpfs -o mode=0755,size=4k berth-inst-cover "$mp" ||
-			bail "cannot cover cgroup v1 mount $mp"
-		n=$((n + 1))
-	done < <(cat /proc/self/mountinfo)
-	echo "# covered $n cgroup v1 mount point(s) with tmpfs (private namespace)"
-}
-cover_cgroup_v1
-
+find_cgroup2
+work_dirs berth-inst-it berth-inst-root
+nap_init
+cover_cgroup_v1 berth-inst-cover
 # The harness and everything it starts (berth, and the monitors berth leaves
 # behind) live in a cgroup of their own: whatever is left there at the end is
 # ours to kill.
-HCG_ORIG=$(sed -n 's/^0:://p' /proc/self/cgroup)
-HCG=$CG/berth-inst-it-$$
-mkdir "$HCG" || bail "cannot make the harness cgroup $HCG"
-echo $$ >"$HCG/cgroup.procs" || bail "cannot enter the harness cgroup $HCG"
+harness_cgroup berth-inst-it
 
 # Instance names carry our pid: instance cgroups (<cgroup2>/berth/NAME) are
 # host-wide, whatever --root says.
@@ -196,16 +71,7 @@ cleanup() {
 			kill -KILL "$p" 2>/dev/null
 		done
 	done
-	echo $$ >"$CG$HCG_ORIG/cgroup.procs" 2>/dev/null
-	if [ -d "$HCG" ]; then
-		mapfile -t procs <"$HCG/cgroup.procs"
-		if [ "${#procs[@]}" -gt 0 ]; then
-			echo "# cleanup: killing stray processes left in $HCG: ${procs[*]}" >&2
-			echo 1 >"$HCG/cgroup.kill"
-		fi
-		for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$HCG" 2>/dev/null && break; sleep 0.1; done
-	fi
-	rm -rf --one-file-system "$WORK" "$R"
+	cleanup_harness
 }
 trap cleanup EXIT
 
@@ -213,12 +79,7 @@ trap cleanup EXIT
 
 # brun ARGS...: berth --root R ARGS, stdin /dev/null, 30 s limit. Sets RC, OUT,
 # ERR. Redirections on the call (e.g. 9>file) reach berth.
-brun() {
-	timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R" "$@" \
-		>"$WORK/out" 2>"$WORK/err" </dev/null
-	RC=$?
-	OUT=$(tr -d '\0' <"$WORK/out") ERR=$(<"$WORK/err")
-}
+brun() { berth_run 30 "$@"; }
 # prun [PTY OPTIONS AND STEPS...] -- ARGS...: berth --root R ARGS on a pty
 # driven by berth-pty. Sets RC, OUT (what the terminal showed, \r removed), ERR.
 prun() {
@@ -233,18 +94,19 @@ prun() {
 	RC=$?
 	OUT=$(tr -d '\0\r' <"$WORK/out") ERR=$(<"$WORK/err")
 }
-errhint() { [ -z "$ERR" ] || printf ' (stderr: %s)' "$(q "$ERR")"; }
-want_rc() { [ "$RC" = "$1" ] || why "exit status $RC, want $1$(errhint)"; }
-want_out() { [ "$OUT" = "$1" ] || why "stdout $(q "$OUT"), want $(q "$1")$(errhint)"; }
-want_ok() { want_rc 0; want_out "$1"; }
-# A refusal: exit 125, one stderr line "berth: ..." that mentions $1, no stdout.
-want_refused() {
-	want_rc 125
-	if [ "$(printf '%s\n' "$ERR" | grep -c .)" != 1 ] || [ "${ERR#berth: }" = "$ERR" ]; then
-		why "stderr should be one line starting 'berth: ', got $(q "$ERR")"
-	fi
-	grep -qiF -- "$1" <<<"$ERR" || why "stderr $(q "$ERR") does not say $(q "$1")"
-	[ -z "$OUT" ] || why "unexpected stdout $(q "$OUT")"
+
+# until_ SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (0) or
+# SECONDS pass (1).
+until_() {
+	local deadline
+	now_us
+	deadline=$((NOW + $1 * 1000000))
+	shift
+	until "$@"; do
+		now_us
+		((NOW < deadline)) || return 1
+		nap 0.05
+	done
 }
 
 # --- what a user checks: status, processes, cgroups ----------------------------
@@ -469,6 +331,7 @@ begin "exec -t: the command's terminal is a pty of the instance's own /dev/pts"
 prun -T 15 -- exec -t "$A" -- sh -c 't=$(tty) && echo "$t" &&
 	[ "$(stat -c %d:%i "$t")" = "$(stat -L -c %d:%i /proc/self/fd/0)" ] && echo same-file'
 want_rc 0
+# shellcheck disable=SC1011 # $'\n' is a newline in the pattern, not a quote
 [[ "$OUT" =~ ^/dev/pts/[0-9]+$'\n'same-file$ ]] ||
 	why "printed $(q "$OUT"), want /dev/pts/N and same-file (stdin is that file in the instance)$(errhint)"
 end
@@ -785,6 +648,7 @@ for delay in 0 0.001 0.003 0.006 0.01 0.02 0.04; do
 	brun stop --force "$D"
 	[ "$RC" = 0 ] || why "stop --force: exit $RC$(errhint)"
 	stopped_clean "$D"
+	# shellcheck disable=SC2034 # CTX: read by why (lib.sh)
 	CTX=''
 done
 echo "# $killed of 7 starts were killed before they returned"

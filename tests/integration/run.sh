@@ -11,7 +11,7 @@
 # empty tmpfs, so nothing a test does can reach the host's v1 hierarchies.
 # Each test prints "ok - NAME" or "not ok - NAME: why"; the last line is
 # "integration: N passed, N failed, N skipped"; the exit status is 1 on any
-# failure.
+# failure. The harness itself is in lib.sh.
 #
 # Every berth run is also checked for leftovers: its cgroup leaf
 # (<cgroup2>/berth/run-<pid of berth>), mounts in this namespace, files under
@@ -20,151 +20,37 @@
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the container
 set -u
 export LC_ALL=C
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$(realpath "$0")")/lib.sh" || exit 99
 
-if [ $# -ne 2 ]; then
-	echo "usage: $0 BERTH PROBE" >&2
-	exit 2
-fi
-
-skip_all() {
-	echo "########################################################################" >&2
-	echo "# SKIP: berth integration tests: $*" >&2
-	echo "########################################################################" >&2
-	echo "integration: 0 passed, 0 failed, 0 skipped (all skipped: $*)"
-	exit 77
-}
-
-[ "$(id -u)" = 0 ] || skip_all "need root (real namespaces, mounts and cgroups); run as root"
+suite_init integration "berth integration tests"
+need_args "BERTH PROBE" "$@"
+need_root "real namespaces, mounts and cgroups"
 BERTH=$(realpath -e "$1") || exit 2
 PROBE=$(realpath -e "$2") || exit 2
-for tool in unshare mount env find stat timeout; do
-	command -v "$tool" >/dev/null || skip_all "need $tool"
-done
+need_tools unshare mount env find stat timeout
+private_mntns BERTH_IT_HOST_MNTNS "$BERTH" "$PROBE"
 
-# Re-exec in a private mount namespace; the marker is the host's namespace id,
-# so the inner run can prove it is somewhere else before it mounts anything.
-if [ -z "${BERTH_IT_HOST_MNTNS:-}" ]; then
-	BERTH_IT_HOST_MNTNS=$(readlink /proc/self/ns/mnt)
-	export BERTH_IT_HOST_MNTNS
-	exec unshare --mount --propagation private -- "$BASH" "$0" "$BERTH" "$PROBE"
-fi
-if [ "$(readlink /proc/self/ns/mnt)" = "$BERTH_IT_HOST_MNTNS" ]; then
-	echo "Bail out! not in a private mount namespace; refusing to mount anything" >&2
-	exit 1
-fi
-
-PASS=0 FAIL=0 SKIPPED=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-skip() { SKIPPED=$((SKIPPED + 1)); echo "ok - $1 # SKIP $2"; }
-bail() {
-	echo "Bail out! $*"
-	FAIL=$((FAIL + 1))
-	echo "integration: $PASS passed, $FAIL failed, $SKIPPED skipped (bailed out: $*)"
-	exit 1
-}
-
-# A test: begin NAME; run and assert (each failed assertion adds a reason);
-# end. Every berth run inside a test is checked for leftovers too.
-TNAME='' WHY='' RAN=0
-begin() { TNAME=$1 WHY='' RAN=0; }
-why() { WHY+="${WHY:+; }$*"; }
-end() {
-	if [ "$RAN" = 1 ] && [ -n "$LEFT" ]; then why "left behind: $LEFT"; fi
-	if [ -z "$WHY" ]; then ok "$TNAME"; else notok "$TNAME" "$WHY"; fi
-}
-q() { # quote for a message, bounded
-	local s
-	s=$(printf '%q' "$1")
-	[ ${#s} -le 240 ] || s="${s:0:240}..."
-	printf '%s' "$s"
-}
-errhint() { # stderr of the run, once per test
+# The stderr of a run, once per test: a test here runs berth many times.
+errhint() {
 	[ -n "$ERR" ] && [[ "$WHY" != *"(stderr: "* ]] && printf ' (stderr: %s)' "$(q "$ERR")"
 }
-want_rc() { [ "$RC" = "$1" ] || why "exit status $RC, want $1$(errhint)"; }
-want_out() { [ "$OUT" = "$1" ] || why "stdout $(q "$OUT"), want $(q "$1")$(errhint)"; }
-want_ok() { want_rc 0; want_out "$1"; }
 
-# --- sleeping and waiting without forking -------------------------------------
-
-NAPFD=
-nap() { read -r -t "$1" -u "$NAPFD" _ || :; }
-now_us() { NOW=${EPOCHREALTIME/./}; }
-
-# wait_job PID SECONDS: reap our background job; RC its status; on timeout
-# SIGKILL it and set TIMEDOUT=1.
-wait_job() {
-	local pid=$1 deadline
-	now_us
-	deadline=$((NOW + $2 * 1000000))
-	TIMEDOUT=0
-	while kill -0 "$pid" 2>/dev/null; do
-		now_us
-		if ((NOW > deadline)); then
-			TIMEDOUT=1
-			kill -KILL "$pid" 2>/dev/null
-			break
-		fi
-		nap 0.01
-	done
-	wait "$pid"
-	RC=$?
-}
-
-# --- the cgroup2 mount, the harness's own cgroup, v1 covered -----------------
-
-CG='' HCG='' HCG_ORIG=''
-while read -r _ _ _ _ mp _ rest; do
-	rest=" $rest" rest=${rest#* - }
-	if [ "${rest%% *}" = cgroup2 ] && [ -z "$CG" ]; then CG=$(printf '%b' "$mp"); fi
-done </proc/self/mountinfo
-[ -n "$CG" ] || skip_all "no cgroup2 mount on this host"
-
-WORK=$(mktemp -d /tmp/berth-it.XXXXXX) || bail "mktemp"
-R=$(mktemp -d /tmp/berth-it-root.XXXXXX) || { rm -rf "$WORK"; bail "mktemp"; }
-trap 'rm -rf --one-file-system "$WORK" "$R"' EXIT
+find_cgroup2
+work_dirs berth-it berth-it-root
 # $WORK is searchable, so tests of a --root that berth creates below it test
 # only the modes berth gives it. $R keeps mktemp's 0700, as a user's would.
 chmod 0755 "$WORK" || bail "chmod $WORK"
-trap 'exit 1' INT TERM HUP PIPE
-mkfifo "$WORK/nap" || bail "mkfifo"
-exec {NAPFD}<>"$WORK/nap"
-
-cover_cgroup_v1() {
-	local mp rest n=0
-	while read -r _ _ _ _ mp _ rest; do
-		rest=" $rest" rest=${rest#* - }
-		[ "${rest%% *}" = cgroup ] || continue
-		mp=$(printf '%b' "$mp")
-		mount -t tmpfs -o mode=0755,size=4k berth-it-cover "$mp" ||
-			bail "cannot cover cgroup v1 mount $mp"
-		n=$((n + 1))
-	done < <(cat /proc/self/mountinfo)
-	echo "# covered $n cgroup v1 mount point(s) with tmpfs (private namespace)"
-}
-cover_cgroup_v1
-
-HCG_ORIG=$(sed -n 's/^0:://p' /proc/self/cgroup)
-HCG=$CG/berth-it-$$
-mkdir "$HCG" || bail "cannot make the harness cgroup $HCG"
-echo $$ >"$HCG/cgroup.procs" || bail "cannot enter the harness cgroup $HCG"
+nap_init
+cover_cgroup_v1 berth-it-cover
+harness_cgroup berth-it
 
 BGPID=
 cleanup() {
-	local p
 	trap '' INT TERM HUP PIPE # finish cleaning up even if stdout is gone
 	if [ -n "$BGPID" ] && kill -0 "$BGPID" 2>/dev/null; then kill -KILL "$BGPID"; fi
 	[ -n "$BGPID" ] && kill_leaf "$BGPID"
-	echo $$ >"$CG$HCG_ORIG/cgroup.procs" 2>/dev/null
-	if [ -d "$HCG" ]; then
-		while read -r p; do
-			echo "# killing stray process $p left in $HCG" >&2
-			echo 1 >"$HCG/cgroup.kill"
-		done <"$HCG/cgroup.procs"
-		for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$HCG" 2>/dev/null && break; nap 0.1; done
-	fi
-	rm -rf --one-file-system "$WORK" "$R"
+	cleanup_harness
 }
 trap cleanup EXIT
 
@@ -696,6 +582,7 @@ fi
 end
 
 begin "run from a terminal: /dev/console is a character device inside"
+# shellcheck disable=SC2034 # RAN: read by end (lib.sh)
 MI_BEFORE=$(</proc/self/mountinfo) RAN=0
 : >"$WORK/out"
 # The shell script(1) runs prints its pid, then execs berth: that is berth's pid.

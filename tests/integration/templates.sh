@@ -10,104 +10,31 @@
 # private mount namespace with a temp --root removed at the end. Each test
 # prints "ok - NAME", "ok - NAME # SKIP why" or "not ok - NAME: why"; the last
 # line is "templates: N passed, N failed, N skipped"; the exit status is 1 on
-# any failure.
+# any failure. The harness itself is in lib.sh.
 set -u
 export LC_ALL=C
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$(realpath "$0")")/lib.sh" || exit 99
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BERTH" >&2
-	exit 2
-fi
-
-skip_all() {
-	echo "########################################################################" >&2
-	echo "# SKIP: berth template tests: $*" >&2
-	echo "########################################################################" >&2
-	echo "templates: 0 passed, 0 failed, 0 skipped (all skipped: $*)"
-	exit 77
-}
-
-[ "$(id -u)" = 0 ] || skip_all "need root (owners, device nodes, file capabilities); run as root"
+suite_init templates "berth template tests"
+need_args "BERTH" "$@"
+need_root "owners, device nodes, file capabilities"
 BERTH=$(realpath -e "$1") || exit 2
-for tool in unshare tar gzip mknod mkfifo stat find truncate timeout; do
-	command -v "$tool" >/dev/null || skip_all "need $tool"
-done
+need_tools unshare tar gzip mknod mkfifo stat find truncate timeout
+private_mntns BERTH_TPL_HOST_MNTNS "$BERTH"
 
-if [ -z "${BERTH_TPL_HOST_MNTNS:-}" ]; then
-	BERTH_TPL_HOST_MNTNS=$(readlink /proc/self/ns/mnt)
-	export BERTH_TPL_HOST_MNTNS
-	exec unshare --mount --propagation private -- "$BASH" "$0" "$BERTH"
-fi
-if [ "$(readlink /proc/self/ns/mnt)" = "$BERTH_TPL_HOST_MNTNS" ]; then
-	echo "Bail out! not in a private mount namespace" >&2
-	exit 1
-fi
-
-PASS=0 FAIL=0 SKIPPED=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-skip() {
-	SKIPPED=$((SKIPPED + 1))
-	echo "ok - $1 # SKIP $2"
-	echo "# SKIPPED: $1: $2" >&2
-}
-bail() {
-	echo "Bail out! $*"
-	FAIL=$((FAIL + 1))
-	echo "templates: $PASS passed, $FAIL failed, $SKIPPED skipped (bailed out: $*)"
-	exit 1
-}
-
-TNAME='' WHY='' SKIPWHY=''
-begin() { TNAME=$1 WHY='' SKIPWHY=''; }
-why() { WHY+="${WHY:+; }$*"; }
-skipping() { SKIPWHY=$*; }
-end() {
-	if [ -n "$WHY" ]; then
-		notok "$TNAME" "$WHY"
-	elif [ -n "$SKIPWHY" ]; then
-		skip "$TNAME" "$SKIPWHY"
-	else
-		ok "$TNAME"
-	fi
-}
-q() {
-	local s
-	s=$(printf '%q' "$1")
-	[ ${#s} -le 240 ] || s="${s:0:240}..."
-	printf '%s' "$s"
-}
-
-WORK=$(mktemp -d /tmp/berth-tpl-it.XXXXXX) || bail "mktemp"
-R=$(mktemp -d /tmp/berth-tpl-root.XXXXXX) || { rm -rf "$WORK"; bail "mktemp"; }
+work_dirs berth-tpl-it berth-tpl-root
 T=$R/lib/templates
 BGPID=
 cleanup() {
 	trap '' INT TERM HUP PIPE
 	if [ -n "$BGPID" ] && kill -0 "$BGPID" 2>/dev/null; then kill -KILL "$BGPID"; fi
-	rm -rf --one-file-system "$WORK" "$R"
+	cleanup_harness
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
 
 # brun ARGS...: berth --root R ARGS with a time limit. Sets RC, OUT, ERR.
-brun() {
-	timeout --signal=KILL 120 env --default-signal "$BERTH" --root "$R" "$@" \
-		>"$WORK/out" 2>"$WORK/err" </dev/null
-	RC=$?
-	OUT=$(<"$WORK/out") ERR=$(<"$WORK/err")
-}
-errhint() { [ -z "$ERR" ] || printf ' (stderr: %s)' "$(q "$ERR")"; }
-want_rc() { [ "$RC" = "$1" ] || why "exit status $RC, want $1$(errhint)"; }
-# A refusal: exit 125, one stderr line "berth: ..." that mentions $1, no stdout.
-want_refused() {
-	want_rc 125
-	if [ "$(printf '%s\n' "$ERR" | grep -c .)" != 1 ] || [ "${ERR#berth: }" = "$ERR" ]; then
-		why "stderr should be one line starting 'berth: ', got $(q "$ERR")"
-	fi
-	grep -qiF -- "$1" <<<"$ERR" || why "stderr $(q "$ERR") does not say $(q "$1")"
-	[ -z "$OUT" ] || why "unexpected stdout $(q "$OUT")"
-}
+brun() { berth_run 120 "$@"; }
 # The names in the templates dir, hidden ones too, one line.
 store() { find "$T" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null; }
 hidden_temp() { find "$T" -mindepth 1 -maxdepth 1 -name ".$1.tmp-*" -printf '%f ' 2>/dev/null; }
