@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 
 #include "rootfs.h"
 
@@ -35,14 +36,29 @@ int rootfs_open_lower(const char *dir, int userns_fd, int *ret_fd, berr *err)
 				return berr_setx(
 					err, e,
 					"idmapped mount of %s: its file system does not support "
-					"idmapped mounts (keep templates on ext4, xfs, btrfs or "
-					"tmpfs, or run with --userns=host)",
+					"idmapped mounts on this kernel (ext4, xfs and btrfs do; "
+					"tmpfs only from Linux 6.3): keep templates and instances "
+					"there, or run with --userns=host",
 					dir);
 			return berr_set(err, e, "idmapped mount of %s", dir);
 		}
 	}
 	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+bool rootfs_tmpfs_has_user_xattrs(void)
+{
+	_cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), mnt = -EBADF, f = -EBADF;
+
+	/* Detached: nothing is ever visible on the host, and it is gone with the fds. */
+	if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return false;
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	if (mnt < 0)
+		return false;
+	f = openat(mnt, "probe", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	return f >= 0 && fsetxattr(f, "user.berth.probe", "1", 1, 0) == 0;
 }
 
 /* A fresh tmpfs, detached, with the directories the overlay needs. */

@@ -78,6 +78,13 @@ int rootfs_open_lower(const char *dir, int userns_fd, int *ret_fd, berr *err);
 int rootfs_overlay_root(int stage_fd, int lower_fd, int rw_fd, bool userns, int *ret_rootfd,
 			berr *err);
 
+/*
+ * Can a tmpfs keep user.* xattrs (Linux 6.6)? An overlay mounted inside a user
+ * namespace keeps its whiteouts and opaque directories in them; without them
+ * a removed directory fails with EIO, so a throwaway upper must go on disk.
+ */
+bool rootfs_tmpfs_has_user_xattrs(void);
+
 /* pivot_root into rootfd and detach the old root; cwd becomes "/". */
 int rootfs_pivot(int rootfd, berr *err);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -291,6 +292,50 @@ int container_destroy(container *c, berr *err)
 	return r;
 }
 
+/*
+ * A throwaway writable layer on disk, for kernels whose tmpfs keeps no user.*
+ * xattrs (before 6.6): <lib>/tmp/run-PID/{upper,work}, owned by the
+ * container's root, removed after the run; left behind only by a killed
+ * berth, and then removed by the next run.
+ */
+static int scratch_layer(const run_ctx *ctx, const spec *s, char **ret, berr *err)
+{
+	static const char *const sub[] = {"", "/upper", "/work"};
+	_cleanup_free_ char *tmp = str_printf("%s/tmp", ctx->paths->lib);
+	_cleanup_free_ char *dir = str_printf("%s/tmp/run-%d", ctx->paths->lib, (int)getpid());
+	uid_t uid = idmap_to_host(&s->uid_map, 0);
+	gid_t gid = idmap_to_host(&s->gid_map, 0);
+	char **stale = NULL;
+	int r;
+
+	if (!tmp || !dir)
+		return berr_set(err, ENOMEM, "paths");
+	r = mkdir_p(tmp, 0700);
+	if (r < 0)
+		return berr_set(err, -r, "create %s", tmp);
+	if (list_dir_names(tmp, run_leaf_stale, &stale) >= 0)
+		for (char **n = stale; *n; n++) {
+			_cleanup_free_ char *old = str_printf("%s/%s", tmp, *n);
+
+			if (old)
+				rm_rf_at(AT_FDCWD, old);
+		}
+	strv_free(stale);
+	rm_rf_at(AT_FDCWD, dir); /* a leftover of a killed berth that had our pid */
+	for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
+		_cleanup_free_ char *d = str_printf("%s%s", dir, sub[i]);
+
+		if (!d || mkdir(d, 0755) < 0 || chown(d, uid, gid) < 0) {
+			r = berr_set(err, d ? errno : ENOMEM, "create %s", d ? d : dir);
+			rm_rf_at(AT_FDCWD, dir);
+			return r;
+		}
+	}
+	log_debug("this kernel's tmpfs keeps no user.* xattrs: writable layer in %s", dir);
+	*ret = TAKE_PTR(dir);
+	return 0;
+}
+
 static int status_of(const siginfo_t *si)
 {
 	return si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
@@ -300,6 +345,7 @@ int runtime_run(const run_ctx *ctx, const spec *s_in, int *ret_status, berr *err
 {
 	_cleanup_close_ int sigfd = -EBADF;
 	_cleanup_close_ int cgroot = -EBADF;
+	_cleanup_free_ char *scratch = NULL;
 	container c = {.pidfd = -EBADF, .console_master = -EBADF};
 	spec s = *s_in;
 	sigset_t relay, saved;
@@ -316,6 +362,12 @@ int runtime_run(const run_ctx *ctx, const spec *s_in, int *ret_status, berr *err
 	if (open_cgroup_root(ctx->cgroup_mountinfo, &cgroot, err) < 0)
 		return -err->code;
 	cg_prune(cgroot, "berth", run_leaf_stale);
+	if (s.userns && !s.upper_dir && !rootfs_tmpfs_has_user_xattrs()) {
+		r = scratch_layer(ctx, &s, &scratch, err);
+		if (r < 0)
+			return r;
+		s.upper_dir = scratch;
+	}
 	/* Blocked before clone3, so that no signal slips between the clone and the signalfd. */
 	sigemptyset(&relay);
 	sigaddset(&relay, SIGINT);
@@ -343,5 +395,7 @@ int runtime_run(const run_ctx *ctx, const spec *s_in, int *ret_status, berr *err
 			log_debug("cgroup removed");
 	}
 	sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (scratch)
+		rm_rf_at(AT_FDCWD, scratch);
 	return r;
 }
