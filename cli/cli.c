@@ -22,6 +22,9 @@ static const char usage[] =
 	"  exec NAME -- CMD run a command inside (-t for a terminal)\n"
 	"  enter NAME       a login shell inside\n"
 	"  console NAME     attach to its console (Ctrl-a q detaches); --log prints it\n"
+	"  set NAME ...     change limits (--cpus, --memory, --pids, --io-*, ...), live\n"
+	"  stats [NAME...]  cpu, memory, pids, io and oom figures (--json, --watch)\n"
+	"  freeze NAME      suspend every process of it; thaw NAME resumes them\n"
 	"  template ...     list, create, import and remove templates\n"
 	"\n"
 	"Other commands:\n"
@@ -97,7 +100,8 @@ static const struct {
 	{"stop", cmd_stop},         {"restart", cmd_restart}, {"kill", cmd_kill},
 	{"delete", cmd_delete},     {"list", cmd_list},       {"status", cmd_status},
 	{"exec", cmd_exec},         {"enter", cmd_enter},     {"console", cmd_console},
-	{"template", cmd_template},
+	{"template", cmd_template}, {"set", cmd_set},         {"stats", cmd_stats},
+	{"freeze", cmd_freeze},     {"thaw", cmd_thaw},
 };
 
 int cli_main(int argc, char **argv)

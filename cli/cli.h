@@ -54,6 +54,12 @@ int cmd_exec(const global_opts *g, int argc, char **argv);
 int cmd_enter(const global_opts *g, int argc, char **argv);
 /* console.c */
 int cmd_console(const global_opts *g, int argc, char **argv);
+/* limits.c */
+int cmd_set(const global_opts *g, int argc, char **argv);
+/* stats.c */
+int cmd_stats(const global_opts *g, int argc, char **argv);
+int cmd_freeze(const global_opts *g, int argc, char **argv);
+int cmd_thaw(const global_opts *g, int argc, char **argv);
 /* template.c */
 int cmd_template(const global_opts *g, int argc, char **argv);
 

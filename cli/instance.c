@@ -110,7 +110,13 @@ static const char create_usage[] =
 	"  --stop-timeout S      seconds `stop` waits for a clean shutdown (default 30)\n"
 	"  --autostart           start at host boot (with the systemd units)\n"
 	"  --userns=host         no user namespace: root inside is host root (unsafe)\n"
-	"  --idmap BASE[:COUNT]  host ids the instance's ids map to (default 1000000:65536)\n";
+	"  --idmap BASE[:COUNT]  host ids the instance's ids map to (default 1000000:65536)\n"
+	"\n"
+	"Limits (checked against this host now, applied at every boot; change them with\n"
+	"berth set, which describes each):\n"
+	"  --cpus N  --cpu-weight W  --cpuset LIST  --memory SIZE  --memory-high SIZE\n"
+	"  --swap SIZE  --pids N  --io-weight W  --io-read-bps DEV=RATE\n"
+	"  --io-write-bps DEV=RATE  --io-read-iops DEV=N  --io-write-iops DEV=N\n";
 
 enum {
 	O_TEMPLATE = 256,
@@ -125,7 +131,8 @@ enum {
 	O_IDMAP,
 	O_FORCE,
 	O_JSON,
-	O_FOREGROUND
+	O_FOREGROUND,
+	O_LIMIT = 512 /* + cg_limit_key */
 };
 
 static int create_opt(int c, void *arg, berr *err)
@@ -168,6 +175,9 @@ static int create_opt(int c, void *arg, berr *err)
 		o->userns = str_eq(optarg, "private");
 		return 0;
 	default:
+		if (c >= O_LIMIT && c < O_LIMIT + CG_LIMIT_KEYS)
+			return cg_limits_parse(&o->limits, (cg_limit_key)(c - O_LIMIT), optarg,
+					       err);
 		return -EINVAL;
 	}
 }
@@ -185,6 +195,18 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"autostart", no_argument, NULL, O_AUTOSTART},
 		{"userns", required_argument, NULL, O_USERNS},
 		{"idmap", required_argument, NULL, O_IDMAP},
+		{"cpus", required_argument, NULL, O_LIMIT + CG_CPUS},
+		{"cpu-weight", required_argument, NULL, O_LIMIT + CG_CPU_WEIGHT},
+		{"cpuset", required_argument, NULL, O_LIMIT + CG_CPUSET},
+		{"memory", required_argument, NULL, O_LIMIT + CG_MEMORY},
+		{"memory-high", required_argument, NULL, O_LIMIT + CG_MEMORY_HIGH},
+		{"swap", required_argument, NULL, O_LIMIT + CG_SWAP},
+		{"pids", required_argument, NULL, O_LIMIT + CG_PIDS},
+		{"io-weight", required_argument, NULL, O_LIMIT + CG_IO_WEIGHT},
+		{"io-read-bps", required_argument, NULL, O_LIMIT + CG_IO_READ_BPS},
+		{"io-write-bps", required_argument, NULL, O_LIMIT + CG_IO_WRITE_BPS},
+		{"io-read-iops", required_argument, NULL, O_LIMIT + CG_IO_READ_IOPS},
+		{"io-write-iops", required_argument, NULL, O_LIMIT + CG_IO_WRITE_IOPS},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -392,6 +414,8 @@ int cmd_delete(const global_opts *g, int argc, char **argv)
 
 static const char *state_word(const instance_status *st)
 {
+	if (st->running && st->frozen)
+		return st->monitor_alive ? "frozen" : "frozen (monitor lost)";
 	if (st->running)
 		return st->monitor_alive ? "running" : "running (monitor lost)";
 	return "stopped";
@@ -410,10 +434,41 @@ static void format_uptime(char *buf, size_t size, const instance_status *st)
 		snprintf(buf, size, "%ldd%02ldh%02ldm", s / 86400, s / 3600 % 24, s / 60 % 60);
 }
 
+/* "cpus 1.5, memory 512M" or "none": the limits in force (the running cgroup has them). */
+static void format_limits(const cg_limits *l, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	snprintf(buf, size, "none");
+	for (int k = 0; k < CG_LIMIT_KEYS && len < size; k++) {
+		char v[256];
+
+		if (!cg_limits_has(l, (cg_limit_key)k) ||
+		    cg_limits_format(l, (cg_limit_key)k, v, sizeof(v)) < 0 || !v[0])
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s %s", len ? ", " : "",
+					cg_limit_option((cg_limit_key)k), v);
+	}
+}
+
+static void limits_json(json_gen *g, const cg_limits *l)
+{
+	json_gen_key(g, "limits");
+	json_gen_map_open(g);
+	for (int k = 0; k < CG_LIMIT_KEYS; k++) {
+		char v[256];
+
+		if (cg_limits_has(l, (cg_limit_key)k) &&
+		    cg_limits_format(l, (cg_limit_key)k, v, sizeof(v)) >= 0)
+			json_gen_key_string(g, cg_limit_option((cg_limit_key)k), v);
+	}
+	json_gen_map_close(g);
+}
+
 static void print_status(const instance_status *st)
 {
 	const instance_config *c = &st->config;
-	char uptime[32];
+	char uptime[32], limits[1024];
 
 	format_uptime(uptime, sizeof(uptime), st);
 	printf("name:       %s\n", c->name);
@@ -436,6 +491,8 @@ static void print_status(const instance_status *st)
 	else
 		printf("ids:        host ids (--userns=host)\n");
 	printf("autostart:  %s\n", c->autostart ? "yes" : "no");
+	format_limits(&c->limits, limits, sizeof(limits));
+	printf("limits:     %s\n", limits);
 	printf("uuid:       %s\n", c->uuid);
 }
 
@@ -447,6 +504,7 @@ static void status_json(json_gen *g, const instance_status *st)
 	json_gen_key_string(g, "name", c->name);
 	json_gen_key_string(g, "state", st->running ? "running" : "stopped");
 	json_gen_key_bool(g, "monitor_alive", st->monitor_alive);
+	json_gen_key_bool(g, "frozen", st->frozen);
 	json_gen_key_int(g, "init_pid", st->running ? st->state.init_pid : 0);
 	json_gen_key_int(g, "monitor_pid", st->monitor_alive ? st->state.monitor_pid : 0);
 	json_gen_key_int(g, "started_at", st->running ? st->state.started_at : 0);
@@ -464,6 +522,7 @@ static void status_json(json_gen *g, const instance_status *st)
 	json_gen_key_bool(g, "userns", c->userns);
 	json_gen_key_u64(g, "idmap_base", c->userns ? c->map.outside : 0);
 	json_gen_key_string(g, "uuid", c->uuid);
+	limits_json(g, &c->limits);
 	json_gen_map_close(g);
 }
 

@@ -87,6 +87,26 @@ void instance_config_free(instance_config *c)
 	instance_config_init(c);
 }
 
+/* "limits": {"cpus": "1.5", "memory": "512M", "io_read_bps": "254:16=4M"}: the option values. */
+static void limits_to_json(json_gen *g, const cg_limits *l)
+{
+	json_gen_key(g, "limits");
+	json_gen_map_open(g);
+	for (int k = 0; k < CG_LIMIT_KEYS; k++) {
+		char key[32], value[CG_IO_DEVICES_MAX * 48];
+
+		if (!cg_limits_has(l, (cg_limit_key)k) ||
+		    cg_limits_format(l, (cg_limit_key)k, value, sizeof(value)) < 0)
+			continue;
+		snprintf(key, sizeof(key), "%s", cg_limit_option((cg_limit_key)k));
+		for (char *p = key; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		json_gen_key_string(g, key, value);
+	}
+	json_gen_map_close(g);
+}
+
 int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_len)
 {
 	json_gen *g = json_gen_new();
@@ -111,6 +131,7 @@ int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_le
 	json_gen_map_close(g);
 	json_gen_key_int(g, "stop_timeout", c->stop_timeout);
 	json_gen_key_int(g, "created", c->created);
+	limits_to_json(g, &c->limits);
 	json_gen_map_close(g);
 	return json_gen_finish(g, ret, ret_len);
 }
@@ -253,6 +274,39 @@ static int config_strings(const json_tree *t, instance_config *c, berr *err)
 	return 0;
 }
 
+/* Each limit is parsed as its option would be: the same values, the same errors. */
+static int config_limits(const json_tree *t, instance_config *c, berr *err)
+{
+	const json_tree *obj;
+	int r = json_get_object(t, "limits", &obj);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return type_error("limits", "an object", err);
+	for (int k = 0; k < CG_LIMIT_KEYS; k++) {
+		char key[32];
+		const char *value;
+
+		snprintf(key, sizeof(key), "%s", cg_limit_option((cg_limit_key)k));
+		for (char *p = key; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		r = json_get_string(obj, key, &value);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return berr_setx(err, EINVAL, "field \"limits.%s\": expected a string",
+					 key);
+		r = cg_limits_parse(&c->limits, (cg_limit_key)k, value, err);
+		if (r < 0) {
+			berr_prefix(err, "field \"limits.%s\"", key);
+			return r;
+		}
+	}
+	return 0;
+}
+
 static int config_numbers(const json_tree *t, instance_config *c, berr *err)
 {
 	int64_t halt = c->halt_signal, reboot = c->reboot_signal, base = c->map.outside,
@@ -351,7 +405,7 @@ int instance_config_from_json(const char *json, instance_config *ret, berr *err)
 		return r;
 	instance_config_init(&c);
 	if ((r = config_strings(t, &c, err)) < 0 || (r = config_numbers(t, &c, err)) < 0 ||
-	    (r = config_check(&c, err)) < 0) {
+	    (r = config_limits(t, &c, err)) < 0 || (r = config_check(&c, err)) < 0) {
 		instance_config_free(&c);
 		json_tree_free(t);
 		return r;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Instances on disk and their lifecycle: create, delete, start (spawning the
- * monitor), stop, restart, kill, status, list. The cgroup is the truth about
- * whether an instance runs; state.json says what the monitor last knew.
+ * Instances on disk: paths, create, delete, list, status, and the helpers the
+ * lifecycle (lifecycle.c) shares: the lock, the cgroup, signalling init. The
+ * cgroup is the truth about whether an instance runs; state.json says what
+ * the monitor last knew.
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,14 +14,11 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "cgroups.h"
 #include "rootfs.h"
 #include "runtime-internal.h"
-
-#define MONITOR_EXIT_WAIT_MS 5000
 
 int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *name)
 {
@@ -137,7 +134,7 @@ int instance_list(const berth_paths *p, char ***ret_names, berr *err)
 }
 
 /* Commands on one instance serialise here; the kernel drops the lock if we die. */
-static int instance_lock(const instance_paths *ip, int *ret_fd, berr *err)
+int instance_lock(const instance_paths *ip, int *ret_fd, berr *err)
 {
 	int fd, r = mkdir_p(ip->rundir, 0700);
 
@@ -156,24 +153,43 @@ static int instance_lock(const instance_paths *ip, int *ret_fd, berr *err)
 	return 0;
 }
 
-/* The instance's cgroup leaf as an O_PATH fd; -ENOENT when it has none. */
-static int instance_cgroup_open(const instance_paths *ip, int *ret_fd, berr *err)
+/* The cgroup2 root as an O_PATH fd. */
+int cgroup_root_open(int *ret_fd, berr *err)
 {
 	_cleanup_free_ char *root = NULL;
-	_cleanup_close_ int rootfd = -EBADF;
 	int r = cg_find_mount("/proc/self/mountinfo", &root, err);
 
 	if (r < 0)
 		return r;
-	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return berr_set(err, errno, "open %s", root);
+	*ret_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return *ret_fd < 0 ? berr_set(err, errno, "open %s", root) : 0;
+}
+
+/* The instance's cgroup leaf as an O_PATH fd; -ENOENT when it has none. */
+int instance_cgroup_open(const instance_paths *ip, int *ret_fd, berr *err)
+{
+	_cleanup_close_ int rootfd = -EBADF;
+	int r = cgroup_root_open(&rootfd, err);
+
+	if (r < 0)
+		return r;
 	*ret_fd = openat(rootfd, ip->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return *ret_fd < 0 ? -errno : 0;
 }
 
+int limits_host_check(const cg_limits *l, berr *err)
+{
+	_cleanup_close_ int rootfd = -EBADF;
+	int r;
+
+	if (!l->set)
+		return 0;
+	r = cgroup_root_open(&rootfd, err);
+	return r < 0 ? r : cg_controllers_check(rootfd, "/proc/cgroups", l, err);
+}
+
 /* 1 running, 0 not, < 0 error. */
-static int instance_running(const instance_paths *ip, berr *err)
+int instance_running(const instance_paths *ip, berr *err)
 {
 	_cleanup_close_ int cg = -EBADF;
 	int r = instance_cgroup_open(ip, &cg, err);
@@ -186,7 +202,7 @@ static int instance_running(const instance_paths *ip, berr *err)
 	return r == -ENOENT ? 0 : r;
 }
 
-static int load_config(const instance_paths *ip, const char *name, instance_config *c, berr *err)
+int instance_load_config(const instance_paths *ip, const char *name, instance_config *c, berr *err)
 {
 	struct stat st;
 
@@ -195,7 +211,7 @@ static int load_config(const instance_paths *ip, const char *name, instance_conf
 	return instance_config_load(ip->config, c, err);
 }
 
-static unsigned int boots_read(const instance_paths *ip)
+unsigned int instance_boots_read(const instance_paths *ip)
 {
 	_cleanup_free_ char *buf = NULL;
 	uint32_t n = 0;
@@ -209,18 +225,18 @@ static unsigned int boots_read(const instance_paths *ip)
 int boots_bump(const instance_paths *ip)
 {
 	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%u\n", boots_read(ip) + 1);
+	int n = snprintf(buf, sizeof(buf), "%u\n", instance_boots_read(ip) + 1);
 
 	return write_file_atomic(ip->boots, buf, (size_t)n, 0644);
 }
 
 /* Is the process pid still the one that started at start? */
-static bool proc_alive(pid_t pid, uint64_t start)
+bool proc_alive(pid_t pid, uint64_t start)
 {
 	return pid > 0 && start != 0 && proc_start_time(pid) == start;
 }
 
-static int signal_init(const instance_state *st, int sig, const char *name, berr *err)
+int instance_signal_init(const instance_state *st, int sig, const char *name, berr *err)
 {
 	_cleanup_close_ int pidfd = -EBADF;
 
@@ -237,7 +253,7 @@ static int signal_init(const instance_state *st, int sig, const char *name, berr
 	return 0;
 }
 
-static void wait_monitor_exit(const instance_state *st)
+void instance_wait_monitor_exit(const instance_state *st)
 {
 	_cleanup_close_ int pidfd = -EBADF;
 	struct pollfd p;
@@ -301,8 +317,10 @@ static int config_from_opts(instance_config *c, const char *name, const create_o
 	c->userns = o->userns;
 	if (o->idmap_set)
 		c->map = o->map;
+	c->limits = o->limits;
 	c->created = (int64_t)time(NULL);
-	return 0;
+	/* Refused now what this host could never enforce, rather than at every start. */
+	return limits_host_check(&c->limits, err);
 }
 
 /* The writable layer: upper and work, owned by the instance's root so it can write them. */
@@ -376,180 +394,11 @@ out:
 	return r;
 }
 
-/* Read the monitor's one line: "ok" once init runs, else the reason it could not start. */
-static int await_monitor(int fd, const char *name, berr *err)
-{
-	char buf[sizeof(err->msg)];
-	size_t len = 0;
-	ssize_t n;
-
-	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return berr_set(err, errno, "wait for the monitor of %s", name);
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	if (str_eq(buf, "ok"))
-		return 0;
-	if (len == 0)
-		return berr_setx(err, EIO, "the monitor of %s died while starting it", name);
-	return berr_setx(err, EIO, "%s", buf);
-}
-
-/* Close every fd from 3 up except keep[0] and keep[1] (both >= 3). */
-static void close_all_but(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-
-	close_range(3, (unsigned int)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned int)lo + 1, (unsigned int)hi - 1, 0);
-	close_range((unsigned int)hi + 1, ~0U, 0);
-}
-
-/*
- * The monitor outlives this command: a session of its own, no terminal, and
- * nothing inherited from the caller (an open file, a lock) but its own two fds.
- */
-_Noreturn static void become_monitor(const berth_paths *p, const char *name, int notify_fd,
-				     int lock_fd)
-{
-	berr err = {0};
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	sigset_t none;
-
-	setsid();
-	if (fork() > 0)
-		_exit(0); /* the monitor is a grandchild: never a session leader, never re-acquires a tty */
-	/* Above 2, so that the stdio redirection below cannot land on them. */
-	notify_fd = fcntl(notify_fd, F_DUPFD_CLOEXEC, 3);
-	lock_fd = fcntl(lock_fd, F_DUPFD_CLOEXEC, 3);
-	if (chdir("/") < 0 || null < 0 || notify_fd < 0 || lock_fd < 0)
-		_exit(EXIT_SETUP_FAILED);
-	for (int fd = 0; fd < 3; fd++)
-		dup2(null, fd);
-	close_all_but(notify_fd, lock_fd);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (monitor_main(p, name, notify_fd, lock_fd, &err) < 0)
-		_exit(EXIT_SETUP_FAILED);
-	_exit(0);
-}
-
-int instance_start(const berth_paths *p, const char *name, bool foreground, berr *err)
-{
-	_cleanup_close_ int lock = -EBADF, rd = -EBADF;
-	instance_config c = {0};
-	instance_paths ip;
-	int pipefd[2], r;
-	pid_t pid;
-
-	r = instance_name_check(name, err);
-	if (r < 0 || (r = instance_paths_init(&ip, p, name)) < 0)
-		return r < 0 && !err->msg[0] ? berr_set(err, -r, "paths") : r;
-	r = load_config(&ip, name, &c, err);
-	if (r >= 0)
-		r = instance_lock(&ip, &lock, err);
-	if (r >= 0)
-		r = instance_running(&ip, err);
-	if (r != 0)
-		goto out; /* 1: already running */
-	if (foreground) {
-		r = monitor_main(p, name, -1, TAKE_FD(lock), err);
-		goto out;
-	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		r = berr_set(err, errno, "pipe");
-		goto out;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		close(pipefd[0]);
-		become_monitor(p, name, pipefd[1], lock);
-	}
-	close(pipefd[1]);
-	rd = pipefd[0];
-	if (pid < 0) {
-		r = berr_set(err, errno, "fork the monitor");
-		goto out;
-	}
-	waitpid(pid, NULL, 0);
-	r = await_monitor(rd, name, err);
-out:
-	instance_config_free(&c);
-	instance_paths_free(&ip);
-	return r;
-}
-
-init_signals instance_signals(const instance_config *c)
-{
-	init_signals s = init_flavour_signals(c->flavour);
-
-	if (c->halt_signal)
-		s.halt = c->halt_signal;
-	if (c->reboot_signal)
-		s.reboot = c->reboot_signal;
-	return s;
-}
-
-/*
- * Halt (unless force), wait up to timeout_s for the cgroup to empty, then kill
- * what is left; wait for the monitor to finish its teardown, and do it in its
- * place when it is gone. Called with the lock held.
- */
-static int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int timeout_s,
-		       bool force, berr *err)
-{
-	_cleanup_close_ int cg = -EBADF;
-	instance_state st = {0};
-	berr ignore = {0};
-	int sig = instance_signals(c).halt, r;
-
-	r = instance_cgroup_open(ip, &cg, err);
-	if (r == -ENOENT)
-		return 1; /* not running */
-	if (r < 0)
-		return r;
-	instance_state_load(ip->state, &st, &ignore);
-	if (cg_is_populated(cg) == 1 && !force && sig &&
-	    signal_init(&st, sig, c->name, &ignore) >= 0) {
-		log_debug("%s: sent signal %d to init, waiting up to %u s", c->name, sig,
-			  timeout_s);
-		r = cg_wait_empty(cg, (int)(timeout_s * 1000));
-		if (r == -ETIMEDOUT)
-			log_warn("%s did not stop within %u s: killing it", c->name, timeout_s);
-	}
-	r = cg_kill_and_wait(cg, MONITOR_EXIT_WAIT_MS);
-	if (r < 0)
-		return berr_set(err, -r, "kill the processes of %s", c->name);
-	wait_monitor_exit(&st);
-	if (!proc_alive(st.monitor_pid, st.monitor_start) && access(ip->state, F_OK) == 0 &&
-	    !str_eq(st.state, "stopped")) {
-		/* The monitor is gone: record the stop in its place. */
-		snprintf(st.state, sizeof(st.state), "stopped");
-		snprintf(st.last_exit, sizeof(st.last_exit), force ? "killed" : "stopped");
-		instance_state_save(ip->state, &st, &ignore);
-	}
-	/* Removed by the monitor; when it was lost, by us. */
-	_cleanup_free_ char *root = NULL;
-	if (cg_find_mount("/proc/self/mountinfo", &root, &ignore) >= 0) {
-		_cleanup_free_ char *leaf = str_printf("%s/%s", root, ip->cgroup);
-
-		if (leaf && rmdir(leaf) < 0 && errno != ENOENT)
-			return berr_set(err, errno, "remove cgroup %s", leaf);
-	}
-	return 0;
-}
-
 /* Lock, load the config, and run op. Shared by the verbs that act on one existing instance. */
-static int with_instance(const berth_paths *p, const char *name, berr *err,
-			 int (*op)(const instance_paths *ip, const instance_config *c, void *arg,
-				   berr *err),
-			 void *arg)
+int with_instance(const berth_paths *p, const char *name, berr *err,
+		  int (*op)(const instance_paths *ip, const instance_config *c, void *arg,
+			    berr *err),
+		  void *arg)
 {
 	_cleanup_close_ int lock = -EBADF;
 	instance_config c = {0};
@@ -560,7 +409,7 @@ static int with_instance(const berth_paths *p, const char *name, berr *err,
 		return r;
 	if (instance_paths_init(&ip, p, name) < 0)
 		return berr_set(err, ENOMEM, "paths");
-	r = load_config(&ip, name, &c, err);
+	r = instance_load_config(&ip, name, &c, err);
 	if (r >= 0)
 		r = instance_lock(&ip, &lock, err);
 	if (r >= 0)
@@ -568,99 +417,6 @@ static int with_instance(const berth_paths *p, const char *name, berr *err,
 	instance_config_free(&c);
 	instance_paths_free(&ip);
 	return r;
-}
-
-struct stop_args {
-	unsigned int timeout_s;
-	bool force;
-};
-
-static int op_stop(const instance_paths *ip, const instance_config *c, void *arg, berr *err)
-{
-	const struct stop_args *a = arg;
-
-	return stop_locked(ip, c, a->timeout_s ? a->timeout_s : c->stop_timeout, a->force, err);
-}
-
-int instance_stop(const berth_paths *p, const char *name, unsigned int timeout_s, bool force,
-		  berr *err)
-{
-	struct stop_args a = {.timeout_s = timeout_s, .force = force};
-
-	return with_instance(p, name, err, op_stop, &a);
-}
-
-static int op_kill(const instance_paths *ip, const instance_config *c, void *arg, berr *err)
-{
-	instance_state st = {0};
-	int r = instance_running(ip, err);
-
-	if (r <= 0)
-		return r < 0 ? r : berr_setx(err, ESRCH, "%s is not running", c->name);
-	r = instance_state_load(ip->state, &st, err);
-	return r < 0 ? r : signal_init(&st, *(int *)arg, c->name, err);
-}
-
-int instance_kill(const berth_paths *p, const char *name, int sig, berr *err)
-{
-	return with_instance(p, name, err, op_kill, &sig);
-}
-
-/* Ask init to reboot and wait until the monitor has booted it again. */
-static int reboot_running(const instance_paths *ip, const instance_config *c, int sig, berr *err)
-{
-	instance_state st = {0};
-	unsigned int before = boots_read(ip);
-	long waited_ms = 0, limit_ms = (long)(c->stop_timeout + 30) * 1000;
-	int r = instance_state_load(ip->state, &st, err);
-
-	if (r >= 0)
-		r = signal_init(&st, sig, c->name, err);
-	if (r < 0)
-		return r;
-	for (; waited_ms < limit_ms; waited_ms += 20) {
-		instance_state now = {0};
-		berr ignore = {0};
-
-		if (boots_read(ip) > before && instance_state_load(ip->state, &now, &ignore) >= 0 &&
-		    str_eq(now.state, "running"))
-			return 0;
-		if (instance_state_load(ip->state, &now, &ignore) >= 0 &&
-		    str_eq(now.state, "stopped"))
-			return berr_setx(err, EIO, "%s stopped instead of rebooting (%s)", c->name,
-					 now.last_exit);
-		usleep(20000);
-	}
-	return berr_setx(err, ETIMEDOUT, "%s did not come back within %ld s", c->name,
-			 limit_ms / 1000);
-}
-
-static int op_restart(const instance_paths *ip, const instance_config *c, void *arg, berr *err)
-{
-	instance_state st = {0};
-	berr ignore = {0};
-	int sig = instance_signals(c).reboot, r = instance_running(ip, err);
-
-	(void)arg;
-	if (r < 0)
-		return r;
-	instance_state_load(ip->state, &st, &ignore);
-	/* A clean reboot needs init's cooperation and a monitor to boot it again. */
-	if (r == 1 && sig && proc_alive(st.monitor_pid, st.monitor_start))
-		return reboot_running(ip, c, sig, err);
-	if (r == 1) {
-		r = stop_locked(ip, c, c->stop_timeout, false, err);
-		if (r < 0)
-			return r;
-	}
-	return 2; /* start it: after the lock is released */
-}
-
-int instance_restart(const berth_paths *p, const char *name, berr *err)
-{
-	int r = with_instance(p, name, err, op_restart, NULL);
-
-	return r == 2 ? instance_start(p, name, false, err) : r;
 }
 
 static int op_delete(const instance_paths *ip, const instance_config *c, void *arg, berr *err)
@@ -708,13 +464,19 @@ int instance_status_get(const berth_paths *p, const char *name, instance_status 
 	*ret = (instance_status){0};
 	if (instance_paths_init(&ip, p, name) < 0)
 		return berr_set(err, ENOMEM, "paths");
-	r = load_config(&ip, name, &ret->config, err);
+	r = instance_load_config(&ip, name, &ret->config, err);
 	if (r >= 0) {
 		instance_state_load(ip.state, &ret->state, &ignore);
 		r = instance_running(&ip, err);
 		ret->running = r == 1;
+		if (ret->running) {
+			_cleanup_close_ int cg = -EBADF;
+
+			if (instance_cgroup_open(&ip, &cg, &ignore) >= 0)
+				ret->frozen = cg_is_frozen(cg) == 1;
+		}
 		ret->monitor_alive = proc_alive(ret->state.monitor_pid, ret->state.monitor_start);
-		ret->boots = boots_read(&ip);
+		ret->boots = instance_boots_read(&ip);
 	}
 	instance_paths_free(&ip);
 	if (r < 0)

@@ -50,6 +50,7 @@ int instance_spec(const instance_config *c, const instance_paths *ip, const char
 	ret->upper_dir = ip->rw;
 	ret->console = true;
 	ret->stage_dir = ip->rundir;
+	ret->limits = &c->limits;
 	return spec_validate(ret, err);
 }
 
@@ -62,6 +63,20 @@ static void state_save(monitor *m, const char *state)
 		log_error("%s: %s", m->c.name, err.msg);
 }
 
+/* `berth set` may have changed the limits since the last boot: a reboot takes the saved ones. */
+static void limits_reload(monitor *m)
+{
+	instance_config now;
+	berr err = {0};
+
+	if (instance_config_load(m->ip.config, &now, &err) < 0) {
+		log_warn("%s: %s (booting with the limits read at start)", m->c.name, err.msg);
+		return;
+	}
+	m->c.limits = now.limits;
+	instance_config_free(&now);
+}
+
 static int boot(monitor *m, berr *err)
 {
 	char *env[3] = {NULL}, *args[2];
@@ -72,6 +87,7 @@ static int boot(monitor *m, berr *err)
 	spec s;
 	int status, r;
 
+	limits_reload(m);
 	r = instance_spec(&m->c, &m->ip, m->lower, env, args, &s, err);
 	if (r >= 0)
 		r = container_start(&ctx, &s, &m->ct, &status, err);

@@ -217,6 +217,33 @@ static int open_cgroup_root(const char *mountinfo, int *ret_fd, berr *err)
 	return *ret_fd < 0 ? berr_set(err, errno, "open cgroup2 root %s", path) : 0;
 }
 
+/*
+ * The limits go in before init runs, so that nothing in the container ever
+ * runs unlimited: the controllers they need enabled down to the leaf's
+ * parent, then the leaf's files, which stay host root's (not delegated).
+ */
+static int apply_limits(int cgroot, const cg_leaf *leaf, const cg_limits *l, berr *err)
+{
+	_cleanup_free_ char *parent = strdup(leaf->name);
+	char *slash = parent ? strrchr(parent, '/') : NULL;
+	int r;
+
+	if (!l || !l->set)
+		return 0;
+	if (!parent)
+		return berr_set(err, ENOMEM, "limits");
+	if (slash)
+		*slash = '\0';
+	r = cg_controllers_check(cgroot, "/proc/cgroups", l, err);
+	if (r >= 0)
+		r = cg_controllers_enable(cgroot, slash ? parent : ".", l, err);
+	if (r >= 0)
+		r = cg_limits_write(leaf->dirfd, l, NULL, err);
+	if (r < 0)
+		berr_prefix(err, "limits for cgroup %s", leaf->name);
+	return r;
+}
+
 int container_start(const run_ctx *ctx, const spec *s, container *ret, int *ret_status, berr *err)
 {
 	_cleanup_close_ int cgroot = -EBADF;
@@ -238,7 +265,9 @@ int container_start(const run_ctx *ctx, const spec *s, container *ret, int *ret_
 		return r;
 	}
 	log_debug("cgroup %s created, owned by %d:%d", priv->leaf.name, (int)owner, (int)group);
-	r = spawn_child(s, &priv->leaf, &c, err);
+	r = apply_limits(cgroot, &priv->leaf, s->limits, err);
+	if (r >= 0)
+		r = spawn_child(s, &priv->leaf, &c, err);
 	if (r >= 0) {
 		log_debug("container init is host pid %d (user namespace: %s)", (int)c.pid,
 			  s->userns ? "yes" : "no, --userns=host");

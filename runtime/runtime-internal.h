@@ -100,10 +100,38 @@ enum ctl_type {
 /* instance.c helpers shared with the monitor and templates. */
 /* Visible entries of dir (no dot names) that valid() accepts (NULL: all), sorted. */
 int list_dir_names(const char *dir, bool (*valid)(const char *), char ***ret);
-/* Count one more boot of the instance (its boots file). */
+/* Count one more boot of the instance (its boots file); instance_boots_read reads it. */
+unsigned int instance_boots_read(const instance_paths *ip);
 int boots_bump(const instance_paths *ip);
 /* The instance's halt and reboot signals: its config's, else its init flavour's. */
 init_signals instance_signals(const instance_config *c);
 /* The spec an instance boots with; strings point into c and ip, env into env_buf. */
 int instance_spec(const instance_config *c, const instance_paths *ip, const char *lower,
 		  char *env_buf[3], char *args_buf[2], spec *ret, berr *err);
+
+/* instance.c: the store, shared with lifecycle.c. */
+#define MONITOR_EXIT_WAIT_MS 5000
+#define FREEZE_WAIT_MS 5000
+/* Take the instance's lock (flock on <run>/NAME/lock), creating its run dir. */
+int instance_lock(const instance_paths *ip, int *ret_fd, berr *err);
+/* The cgroup2 root, and the instance's leaf below it (-ENOENT: it has none). */
+int cgroup_root_open(int *ret_fd, berr *err);
+int instance_cgroup_open(const instance_paths *ip, int *ret_fd, berr *err);
+/* 1 running (its cgroup is populated), 0 not, < 0 error. */
+int instance_running(const instance_paths *ip, berr *err);
+/* The config, or "no instance named NAME" when there is none. */
+int instance_load_config(const instance_paths *ip, const char *name, instance_config *c, berr *err);
+/* Is pid still the process that started at start (and not a zombie)? */
+bool proc_alive(pid_t pid, uint64_t start);
+/* A signal to the instance's init, guarded against pid reuse. */
+int instance_signal_init(const instance_state *st, int sig, const char *name, berr *err);
+/* Wait (bounded) until the monitor recorded in st is gone. */
+void instance_wait_monitor_exit(const instance_state *st);
+/* Check the name, load the config, take the lock, run op. */
+int with_instance(const berth_paths *p, const char *name, berr *err,
+		  int (*op)(const instance_paths *ip, const instance_config *c, void *arg,
+			    berr *err),
+		  void *arg);
+/* lifecycle.c: stop with the lock held (delete uses it). 1: it was not running. */
+int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int timeout_s,
+		bool force, berr *err);

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "cgroups.h"
 #include "common.h"
 
 /* Where berth keeps its files; everything moves with --root / BERTH_ROOT. */
@@ -100,6 +101,11 @@ typedef struct spec {
 	 * would reap). Off for instances: they outlive a lost monitor.
 	 */
 	bool die_with_parent;
+	/*
+	 * Resource limits written into the container's cgroup after it is made
+	 * and before clone3 (NULL: none). Refused when the host cannot enforce one.
+	 */
+	const cg_limits *limits;
 } spec;
 
 /* Defaults: userns on, ids from IDMAP_DEFAULT_BASE, cwd "/", hostname NULL. */
@@ -213,6 +219,7 @@ typedef struct instance_config {
 	idmap map;                 /* uid and gid */
 	unsigned int stop_timeout; /* seconds, default 30 */
 	int64_t created;           /* unix time */
+	cg_limits limits;          /* applied at every boot; config.json "limits" */
 } instance_config;
 
 void instance_config_init(instance_config *c); /* defaults, all strings NULL */
@@ -274,6 +281,7 @@ typedef struct create_opts {
 	bool userns;
 	bool idmap_set;
 	idmap map;
+	cg_limits limits; /* parsed with cg_limits_parse; checked against the host at create */
 } create_opts;
 
 int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err);
@@ -287,6 +295,16 @@ int instance_stop(const berth_paths *p, const char *name, unsigned int timeout_s
 /* A clean reboot of a running instance; a stopped one is started. */
 int instance_restart(const berth_paths *p, const char *name, berr *err);
 int instance_kill(const berth_paths *p, const char *name, int sig, berr *err);
+/*
+ * Change limits (those set in changes) under the instance lock: checked
+ * against the host, written into the running instance's cgroup, then saved in
+ * config.json; a stopped instance's config only. On any failure nothing is
+ * saved and the values already written are put back. Returns 1 when applied
+ * to a running instance, 0 when only saved.
+ */
+int instance_set(const berth_paths *p, const char *name, const cg_limits *changes, berr *err);
+/* Can this host enforce l? The error names the missing controller and the option. */
+int limits_host_check(const cg_limits *l, berr *err);
 
 typedef struct instance_status {
 	instance_config config;
@@ -294,6 +312,7 @@ typedef struct instance_status {
 	bool running;         /* its cgroup is populated */
 	bool monitor_alive;
 	unsigned int boots; /* since create */
+	bool frozen;        /* running, and its cgroup is frozen (berth freeze) */
 } instance_status;
 
 int instance_status_get(const berth_paths *p, const char *name, instance_status *ret, berr *err);
@@ -327,3 +346,46 @@ int template_import(const berth_paths *p, const char *name, const char *source, 
 int template_create_busybox(const berth_paths *p, const char *name, berr *err);
 /* Refused while an instance uses it. */
 int template_remove(const berth_paths *p, const char *name, berr *err);
+
+/*
+ * freeze and thaw (instance.c): cgroup.freeze on the instance's cgroup, then
+ * wait until cgroup.events says so. A frozen instance's processes stay where
+ * they are, stopped; exec is refused, stop and kill still work.
+ */
+int instance_freeze(const berth_paths *p, const char *name, bool freeze, berr *err);
+
+/*
+ * stats (stats.c): what running instances use, read from their cgroups. A set
+ * opens each instance's cgroup once; every sample is one pass over all of them
+ * (openat + read per file, nothing spawned), so that a caller sleeps once for
+ * all instances between two samples.
+ */
+typedef struct instance_stats {
+	char name[INSTANCE_NAME_MAX + 1];
+	int cgfd;     /* its cgroup directory (O_PATH), -EBADF when it has none */
+	bool running; /* its cgroup is populated */
+	bool frozen;
+	cg_stats cg;         /* the last sample */
+	uint64_t sampled_ns; /* CLOCK_MONOTONIC of that sample */
+	bool have_cpu_pct;   /* two samples of cpu usage were taken */
+	double cpu_pct;      /* between the last two samples; 100 = one CPU */
+	cg_stats prev;       /* the sample before */
+	uint64_t prev_ns;
+} instance_stats;
+
+typedef struct stats_set {
+	instance_stats *v;
+	size_t n;
+} stats_set;
+
+/*
+ * Open the cgroups of names (NULL: every instance that runs now). A name
+ * that is not an instance is an error; a named instance that is stopped gets
+ * an entry with running false. prev (may be NULL): a former set whose samples
+ * carry over by name, so that the first sample already gives cpu%.
+ */
+int stats_set_open(const berth_paths *p, char *const *names, const stats_set *prev, stats_set *ret,
+		   berr *err);
+/* Sample every instance of the set once; an instance that stopped meanwhile gets running false. */
+int stats_set_sample(stats_set *s);
+void stats_set_free(stats_set *s);
