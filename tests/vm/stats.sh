@@ -16,7 +16,7 @@
 # whatever berth enables for instances without limits.
 #
 # Prints "ok - NAME", "ok - NAME # SKIP why" or "not ok - NAME: why"; the last
-# line is "vm-stats: N passed, N failed, N skipped"; exit status 1 on any failure.
+# line is "vm: N passed, N failed, N skipped"; exit status 1 on any failure.
 # shellcheck shell=dash # busybox ash: POSIX sh with local
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the instance
 # shellcheck disable=SC2015 # A && B || why ...: why only records a reason
@@ -184,5 +184,5 @@ brun delete "$N"
 want_rc 0
 end
 
-echo "vm-stats: $PASS passed, $FAIL failed, $SKIPPED skipped"
+echo "vm: $PASS passed, $FAIL failed, $SKIPPED skipped"
 [ "$FAIL" = 0 ]
