@@ -212,3 +212,42 @@ int cg_freeze(int dirfd, bool freeze, int timeout_ms);
 
 /* Is the cgroup frozen? cgroup.events "frozen": 1, 0 or -errno. */
 int cg_is_frozen(int dirfd);
+
+/*
+ * Devices (devices.c): the device filter, a BPF_PROG_TYPE_CGROUP_DEVICE
+ * program built from an allow list and attached to an instance's cgroup.
+ * Everything not on the list is denied, block devices included, even to a
+ * process with CAP_MKNOD in the host user namespace.
+ */
+enum {
+	CG_DEV_MKNOD = 1 << 0, /* BPF_DEVCG_ACC_* */
+	CG_DEV_READ = 1 << 1,
+	CG_DEV_WRITE = 1 << 2,
+};
+#define CG_DEV_ANY UINT32_MAX /* any minor */
+#define CG_DEV_INSNS_MAX 256
+
+typedef struct cg_dev_rule {
+	char type;             /* 'c' or 'b' */
+	uint32_t major, minor; /* minor may be CG_DEV_ANY */
+	unsigned int access;   /* CG_DEV_* */
+	const char *name;      /* "/dev/null", for docs and tests */
+} cg_dev_rule;
+
+/* The allow list every instance gets. */
+const cg_dev_rule *cg_devices_default(size_t *ret_n);
+
+struct bpf_insn;
+/*
+ * The program for rules, into out: returns its instruction count, -ENOSPC
+ * when max is too small, -EINVAL for a bad rule. Pure. The program reads
+ * struct bpf_cgroup_dev_ctx and returns 1 (allow) or 0 (deny).
+ */
+int cg_devices_plan(const cg_dev_rule *rules, size_t n, struct bpf_insn *out, size_t max);
+
+/*
+ * Load the default allow list's program and attach it to the cgroup at dirfd
+ * (any fd of its directory, O_PATH is fine) with BPF_F_ALLOW_MULTI. The
+ * attachment lasts as long as the cgroup: removing the cgroup detaches it.
+ */
+int cg_devices_attach(int dirfd, berr *err);

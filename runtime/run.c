@@ -244,6 +244,19 @@ static int apply_limits(int cgroot, const cg_leaf *leaf, const cg_limits *l, ber
 	return r;
 }
 
+/*
+ * The device filter goes in before init runs too; it lives as long as the
+ * leaf, so every failure path after this is undone by cg_leaf_destroy.
+ */
+static int apply_device_filter(const cg_leaf *leaf, berr *err)
+{
+	int r = cg_devices_attach(leaf->dirfd, err);
+
+	if (r < 0)
+		berr_prefix(err, "device filter for cgroup %s", leaf->name);
+	return r;
+}
+
 int container_start(const run_ctx *ctx, const spec *s, container *ret, int *ret_status, berr *err)
 {
 	_cleanup_close_ int cgroot = -EBADF;
@@ -266,6 +279,8 @@ int container_start(const run_ctx *ctx, const spec *s, container *ret, int *ret_
 	}
 	log_debug("cgroup %s created, owned by %d:%d", priv->leaf.name, (int)owner, (int)group);
 	r = apply_limits(cgroot, &priv->leaf, s->limits, err);
+	if (r >= 0)
+		r = apply_device_filter(&priv->leaf, err);
 	if (r >= 0)
 		r = spawn_child(s, &priv->leaf, &c, err);
 	if (r >= 0) {
