@@ -8,8 +8,8 @@
 # What the foundation and instances issues promise, on an older kernel than
 # the development machines': `berth run` (exit status, PID 1, hostname,
 # user namespace, idmapped template, overlay writes), and an instance's life
-# (create, start, exec, reboot from inside, stop, delete) with cgroup v2
-# controllers offered to it. Each check runs twice, with berth's --root on
+# (create, start, exec, reboot from inside, stop, delete). Controllers and
+# limits are limits.sh's: berth enables only what an instance's limits need. Each check runs twice, with berth's --root on
 # the guest's /tmp (tmpfs) and on its scratch disk /disk (ext4): a check that
 # fails on one only points at that file system's support in this kernel.
 #
@@ -195,9 +195,6 @@ run_checks() {
 	want_ok cgroup2
 	end
 
-	begin "run: the controllers memory, cpu, pids and io are offered to the command's cgroup"
-	skipping "berth enables no controllers yet: limits are the cgroups issue's work"
-	end
 }
 
 # --- an instance's life -------------------------------------------------------------
@@ -248,9 +245,6 @@ instance_checks() {
 	want_ok removed
 	end
 
-	begin "exec $n: cat /sys/fs/cgroup/cgroup.controllers shows memory cpu pids io"
-	skipping "berth enables no controllers yet: limits are the cgroups issue's work"
-	end
 
 	begin "exec $n -- reboot: it boots again (a new init, boots +1, last exit reboot)"
 	st "$n"
