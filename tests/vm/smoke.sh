@@ -9,9 +9,10 @@
 # the development machines': `berth run` (exit status, PID 1, hostname,
 # user namespace, idmapped template, overlay writes), and an instance's life
 # (create, start, exec, reboot from inside, stop, delete). Controllers and
-# limits are limits.sh's: berth enables only what an instance's limits need. Each check runs twice, with berth's --root on
-# the guest's /tmp (tmpfs) and on its scratch disk /disk (ext4): a check that
-# fails on one only points at that file system's support in this kernel.
+# limits are limits.sh's: berth enables only what an instance's limits need.
+# Each check runs twice, with berth's --root on the guest's /tmp (tmpfs) and
+# on its scratch disk /disk (ext4): a check that fails on one only points at
+# that file system's support in this kernel.
 #
 # Prints "ok - NAME", "ok - NAME # SKIP why" or "not ok - NAME: why"; the last
 # line is "vm: N passed, N failed, N skipped"; exit status 1 on any failure.
