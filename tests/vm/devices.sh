@@ -19,86 +19,14 @@
 # shellcheck shell=dash # busybox ash: POSIX sh with local
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the container
 # shellcheck disable=SC2015 # "A && B || why": why only records a failure
-set -u
-export LC_ALL=C
-
 BERTH=${1:?usage: devices.sh BERTH}
-# Centiseconds since boot, without forking a tool.
-uptime_cs() { local u; read -r u _ </proc/uptime; echo $((${u%.*} * 100 + 1${u#*.} - 100)); }
-PASS=0 FAIL=0 SKIPPED=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-skip() { SKIPPED=$((SKIPPED + 1)); echo "ok - $1 # SKIP $2"; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091 # /vm/lib.sh in the guest; -x follows it
+. /vm/lib.sh
 
-TNAME='' WHY='' SKIPWHY='' T0=0
-begin() { TNAME=$1 WHY='' SKIPWHY='' T0=$(uptime_cs); }
-why() { WHY="$WHY${WHY:+; }$*"; }
-skipping() { SKIPWHY=$*; }
-end() {
-	local cs=$(($(uptime_cs) - T0))
-	[ "$cs" -lt 100 ] || echo "# ${cs}0 ms: $TNAME"
-	if [ -n "$WHY" ]; then
-		notok "$TNAME" "$WHY"
-	elif [ -n "$SKIPWHY" ]; then
-		echo "########## SKIP: $TNAME: $SKIPWHY"
-		skip "$TNAME" "$SKIPWHY"
-	else
-		ok "$TNAME"
-	fi
-}
-q() { # quote for a message, on one line, bounded
-	local s
-	s=$(printf '%s' "$1" | tr '\n' '|')
-	[ ${#s} -le 300 ] || s="$(printf '%s' "$s" | head -c 300)..."
-	printf "'%s'" "$s"
-}
-
-W=/run/berth-vm-devices
-mkdir -p "$W" || exit 1
-R=/disk/berth-vm-devices
-N=dev
-CG=/sys/fs/cgroup
-L=$CG/berth/$N
-
-# brun ARGS...: berth --root $R ARGS, stdin /dev/null, killed after 120 s. Sets RC, OUT, ERR.
-brun() {
-	timeout -s KILL 120 "$BERTH" --root "$R" "$@" >"$W/out" 2>"$W/err" </dev/null
-	RC=$?
-	OUT=$(cat "$W/out") ERR=$(cat "$W/err")
-}
-errhint() {
-	case $WHY in *"(stderr: "*) return 0 ;; esac
-	[ -z "$ERR" ] || printf ' (stderr: %s)' "$(q "$ERR")"
-}
-want_rc() { [ "$RC" = "$1" ] || why "exit status $RC, want $1$(errhint)"; }
-want_out() { [ "$OUT" = "$1" ] || why "stdout $(q "$OUT"), want $(q "$1")$(errhint)"; }
-# want_file FILE CONTENT: the cgroup file's exact content.
-want_file() {
-	local have
-	have=$(cat "$L/$1" 2>&1)
-	[ "$have" = "$2" ] || why "$1 is $(q "$have"), want $(q "$2")"
-}
-# field FILE KEY: the value of "KEY value" in a flat-keyed cgroup file.
-field() { sed -n "s/^$2 //p" "$1" 2>/dev/null; }
-until_() {
-	local deadline=$(($(uptime_cs) + $1 * 100))
-	shift
-	while ! "$@"; do
-		[ "$(uptime_cs)" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
-}
-init_pid() { sed -n 's/^ *"init_pid": *\([0-9]*\),*$/\1/p' "$W/st" | head -n 1; }
-status_json() { timeout -s KILL 60 "$BERTH" --root "$R" status "$N" --json >"$W/st" 2>&1 </dev/null; }
+vm_dirs devices dev
 
 echo "# kernel $(uname -r), berth $("$BERTH" --version 2>&1)"
-[ "$(stat -f -c %T /disk 2>/dev/null)" = ext2/ext3 ] || {
-	begin "the scratch disk is ext4 at /disk"
-	why "/disk is $(q "$(stat -f -c %T /disk 2>&1)"): is the scratch disk missing?"
-	end
-	echo "vm: $PASS passed, $FAIL failed, $SKIPPED skipped"
-	exit 1
-}
+need_scratch_disk
 # The virtio disk's numbers (254:0 on Debian's kernel), read rather than assumed.
 MAJ=254 MIN=0
 if [ -b /dev/vda ]; then
@@ -172,10 +100,8 @@ brun stop "$N" --force
 want_rc 0
 brun delete "$N"
 want_rc 0
-[ ! -e "$R/lib/instances/$N" ] || why "$R/lib/instances/$N still there"
-[ ! -e "$L" ] || why "cgroup $L still there"
+want_deleted "$N"
 end
 rm -rf "$R"
 
-echo "vm: $PASS passed, $FAIL failed, $SKIPPED skipped"
-[ "$FAIL" = 0 ]
+done_

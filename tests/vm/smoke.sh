@@ -18,9 +18,6 @@
 # line is "vm: N passed, N failed, N skipped"; exit status 1 on any failure.
 # shellcheck shell=dash # busybox ash: POSIX sh with local
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the container
-set -u
-export LC_ALL=C
-
 BERTH=${1:?usage: smoke.sh BERTH}
 # kernel_at_least MAJOR MINOR: is the running kernel that new?
 kernel_at_least() {
@@ -29,54 +26,15 @@ kernel_at_least() {
 	major=${v%%.*} v=${v#*.} minor=${v%%[!0-9]*}
 	[ "$major" -gt "$1" ] || { [ "$major" -eq "$1" ] && [ "$minor" -ge "$2" ]; }
 }
-# Centiseconds since boot, without forking a tool.
-uptime_cs() { local u; read -r u _ </proc/uptime; echo $((${u%.*} * 100 + 1${u#*.} - 100)); }
-PASS=0 FAIL=0 SKIPPED=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-skip() { SKIPPED=$((SKIPPED + 1)); echo "ok - $1 # SKIP $2"; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091 # /vm/lib.sh in the guest; -x follows it
+. /vm/lib.sh
+FS='' # the file system of berth's --root, or "guest": each check's name starts with it
+begin() { begin_check "[$FS] $1"; }
 
-# A check: begin NAME; assertions add reasons with why; end.
-TNAME='' WHY='' SKIPWHY='' FS='' T0=0
-begin() { TNAME="[$FS] $1" WHY='' SKIPWHY='' T0=$(uptime_cs); }
-why() { WHY="$WHY${WHY:+; }$*"; }
-skipping() { SKIPWHY=$*; }
-end() {
-	local cs=$(($(uptime_cs) - T0))
-	[ "$cs" -lt 100 ] || echo "# ${cs}0 ms: $TNAME"
-	if [ -n "$WHY" ]; then
-		notok "$TNAME" "$WHY"
-	elif [ -n "$SKIPWHY" ]; then
-		skip "$TNAME" "$SKIPWHY"
-	else
-		ok "$TNAME"
-	fi
-}
-q() { # quote for a message, on one line, bounded
-	local s
-	s=$(printf '%s' "$1" | tr '\n' '|')
-	[ ${#s} -le 300 ] || s="$(printf '%s' "$s" | head -c 300)..."
-	printf "'%s'" "$s"
-}
+vm_dirs smoke # R: set for each file system below
 
-W=/run/berth-vm-smoke
-mkdir -p "$W" || exit 1
-
-# brun ARGS...: berth --root $R ARGS, stdin /dev/null, killed after 120 s
-# (TCG is slow). Sets RC, OUT, ERR.
-brun() {
-	timeout -s KILL 120 "$BERTH" --root "$R" "$@" >"$W/out" 2>"$W/err" </dev/null
-	RC=$?
-	OUT=$(cat "$W/out") ERR=$(cat "$W/err")
-}
 # shellcheck disable=SC2048,SC2086 # splitting is the point
 words() { echo $*; } # the words of $1, one space apart
-errhint() { # stderr of the run, once per check
-	case $WHY in *"(stderr: "*) return 0 ;; esac
-	[ -z "$ERR" ] || printf ' (stderr: %s)' "$(q "$ERR")"
-}
-want_rc() { [ "$RC" = "$1" ] || why "exit status $RC, want $1$(errhint)"; }
-want_out() { [ "$OUT" = "$1" ] || why "stdout $(q "$OUT"), want $(q "$1")$(errhint)"; }
 want_ok() { want_rc 0; want_out "$1"; }
 # want_words LIST WORD...: each WORD is one of the space-separated LIST.
 want_words() {
@@ -88,18 +46,7 @@ want_words() {
 	[ -z "$missing" ] || why "missing:$missing (have $(q "${list# }"))$(errhint)"
 }
 
-# until_ SECONDS COMMAND...: run COMMAND every 0.2 s until it succeeds (0) or SECONDS pass (1).
-until_() {
-	local deadline=$(($(uptime_cs) + $1 * 100))
-	shift
-	while ! "$@"; do
-		[ "$(uptime_cs)" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
-}
-
 # status --json fields, without touching RC, OUT, ERR.
-jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$2" | head -n 1; }
 st() {
 	timeout -s KILL 120 "$BERTH" --root "$R" status "$1" --json >"$W/st" 2>&1 </dev/null || {
 		S_STATE="(berth status failed: $(q "$(cat "$W/st")"))" S_INIT='' S_BOOTS='' S_LAST=''
@@ -108,7 +55,6 @@ st() {
 	S_STATE=$(jget state "$W/st") S_INIT=$(jget init_pid "$W/st")
 	S_BOOTS=$(jget boots "$W/st") S_LAST=$(jget last_exit "$W/st")
 }
-CG=/sys/fs/cgroup
 GUEST_HOSTNAME=$(hostname)
 
 # --- the guest itself ---------------------------------------------------------
@@ -117,7 +63,7 @@ echo "# kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, berth $("$
 FS=guest
 begin "the guest's cgroup2 root offers the memory, cpu, pids and io controllers"
 ERR=''
-want_words "$(cat $CG/cgroup.controllers)" memory cpu pids io
+want_words "$(cat "$CG/cgroup.controllers")" memory cpu pids io
 end
 
 # --- berth run ------------------------------------------------------------------
@@ -277,8 +223,7 @@ instance_checks() {
 	begin "delete $n exits 0; nothing of it is left"
 	brun delete "$n"
 	want_rc 0
-	[ ! -e "$R/lib/instances/$n" ] || why "$R/lib/instances/$n still there"
-	[ ! -e "$CG/berth/$n" ] || why "cgroup $CG/berth/$n still there"
+	want_deleted "$n"
 	end
 }
 
@@ -333,5 +278,4 @@ end
 # What the kernel said about overlay, file systems, cgroups and kills: the why behind a failure.
 dmesg | grep -iE 'overlayfs|idmap|xattr|cgroup|oom|killed process|segfault' |
 	sed 's/^\[[^]]*\] //' | sort | uniq -c | sed 's/^ *\([0-9]*\) /# kernel (x\1): /'
-echo "vm: $PASS passed, $FAIL failed, $SKIPPED skipped"
-[ "$FAIL" = 0 ]
+done_

@@ -20,61 +20,16 @@
 # shellcheck shell=dash # busybox ash: POSIX sh with local
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the instance
 # shellcheck disable=SC2015 # A && B || why ...: why only records a reason
-set -u
-export LC_ALL=C
-
 BERTH=${1:?usage: stats.sh BERTH}
-# Centiseconds since boot, without forking a tool.
-uptime_cs() { local u; read -r u _ </proc/uptime; echo $((${u%.*} * 100 + 1${u#*.} - 100)); }
-PASS=0 FAIL=0 SKIPPED=0
-TNAME='' WHY='' SKIPWHY=''
-begin() { TNAME=$1 WHY='' SKIPWHY=''; }
-why() { WHY="$WHY${WHY:+; }$*"; }
-end() {
-	if [ -n "$WHY" ]; then
-		FAIL=$((FAIL + 1))
-		echo "not ok - $TNAME: $WHY"
-	elif [ -n "$SKIPWHY" ]; then
-		SKIPPED=$((SKIPPED + 1))
-		echo "ok - $TNAME # SKIP $SKIPWHY"
-	else
-		PASS=$((PASS + 1))
-		echo "ok - $TNAME"
-	fi
-}
-q() { # quote for a message, on one line, bounded
-	local s
-	s=$(printf '%s' "$1" | tr '\n' '|')
-	[ ${#s} -le 300 ] || s="$(printf '%s' "$s" | head -c 300)..."
-	printf "'%s'" "$s"
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091 # /vm/lib.sh in the guest; -x follows it
+. /vm/lib.sh
 
-W=/run/berth-vm-stats
-R=/disk/berth-vm-stats
-CG=/sys/fs/cgroup
-N=vmstats
-mkdir -p "$W" || exit 1
+vm_dirs stats vmstats
 
-brun() {
-	timeout -s KILL 120 "$BERTH" --root "$R" "$@" >"$W/out" 2>"$W/err" </dev/null
-	RC=$?
-	OUT=$(cat "$W/out") ERR=$(cat "$W/err")
-}
-errhint() { [ -z "$ERR" ] || printf ' (stderr: %s)' "$(q "$ERR")"; }
-want_rc() { [ "$RC" = "$1" ] || why "exit status $RC, want $1$(errhint)"; }
-# jget KEY FILE: a scalar member of berth's beautified JSON, one key a line.
-jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$2" | head -n 1; }
-until_() {
-	local deadline=$(($(uptime_cs) + $1 * 100))
-	shift
-	while ! "$@"; do
-		[ "$(uptime_cs)" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
-}
 is_num() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
 # stats_json FILE: berth stats NAME --json --interval 0 into FILE.
 stats_json() { timeout -s KILL 120 "$BERTH" --root "$R" stats "$N" --json --interval 0 >"$1" 2>"$W/err" </dev/null; }
+# init_pid: runs berth status itself (unlike lib.sh's, which reads $W/st).
 init_pid() {
 	timeout -s KILL 120 "$BERTH" --root "$R" status "$N" --json >"$W/st" 2>&1 </dev/null
 	jget init_pid "$W/st"
@@ -184,5 +139,4 @@ brun delete "$N"
 want_rc 0
 end
 
-echo "vm: $PASS passed, $FAIL failed, $SKIPPED skipped"
-[ "$FAIL" = 0 ]
+done_
