@@ -83,6 +83,16 @@ int cli_global_parse(int argc, char **argv, global_opts *ret, berr *err)
 	return optind;
 }
 
+int cli_paths(const global_opts *g, const char *verb, berth_paths *p, berr *err)
+{
+	int r;
+
+	if (geteuid() != 0)
+		return berr_setx(err, EPERM, "needs root (try: sudo berth %s ...)", verb);
+	r = berth_paths_init(p, g->root);
+	return r < 0 ? berr_set(err, -r, "paths") : 0;
+}
+
 int cli_fail(const char *verb, const char *name, const berr *err)
 {
 	if (name)

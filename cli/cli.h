@@ -66,6 +66,9 @@ int cmd_template(const global_opts *g, int argc, char **argv);
 /* "TERM", "SIGTERM", "15", "RTMIN+3" -> signal number. */
 int cli_signal_parse(const char *s, int *ret);
 
+/* Check for root and fill p from --root: what every verb does before acting. */
+int cli_paths(const global_opts *g, const char *verb, berth_paths *p, berr *err);
+
 /* "berth: VERB NAME: message" on stderr; returns EXIT_SETUP_FAILED. */
 int cli_fail(const char *verb, const char *name, const berr *err);
 

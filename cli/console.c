@@ -70,8 +70,8 @@ int cmd_console(const global_opts *g, int argc, char **argv)
 		name = argv[optind];
 	if (r >= 0 && log && read_only)
 		r = berr_setx(&err, EINVAL, "--log and --read-only both given (choose one)");
-	if (r >= 0 && (r = berth_paths_init(&p, g->root)) < 0)
-		berr_set(&err, -r, "paths");
+	if (r >= 0)
+		r = cli_paths(g, "console", &p, &err);
 	if (r >= 0)
 		r = log ? instance_console_log(&p, name, STDOUT_FILENO, &err)
 			: instance_console_attach(&p, name, read_only, &err);

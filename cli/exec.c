@@ -133,10 +133,8 @@ static int exec_run(const global_opts *g, const char *verb, exec_cli *x)
 	else if (x->o.login && x->o.args[0])
 		r = berr_setx(&err, EINVAL, "unexpected argument '%s' (see berth enter --help)",
 			      x->o.args[0]);
-	else if (geteuid() != 0)
-		r = berr_setx(&err, EPERM, "needs root (try: sudo berth %s ...)", verb);
-	else if ((r = berth_paths_init(&p, g->root)) < 0)
-		berr_set(&err, -r, "paths");
+	else
+		r = cli_paths(g, verb, &p, &err);
 	if (r >= 0)
 		r = instance_exec(&p, x->name, &x->o, &status, &err);
 	berth_paths_free(&p);

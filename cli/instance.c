@@ -83,16 +83,6 @@ static int signal_opt(const char *opt, const char *s, int *ret, berr *err)
 	return 0;
 }
 
-static int paths_for(const global_opts *g, berth_paths *p, berr *err)
-{
-	int r;
-
-	if (geteuid() != 0)
-		return berr_setx(err, EPERM, "needs root (try: sudo berth ...)");
-	r = berth_paths_init(p, g->root);
-	return r < 0 ? berr_set(err, -r, "paths") : 0;
-}
-
 static const char create_usage[] =
 	"Usage: berth create NAME [OPTIONS]\n"
 	"\n"
@@ -223,7 +213,7 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 	if (r >= 0 && o.idmap_set && !o.userns)
 		r = berr_setx(&err, EINVAL, "--idmap and --userns=host both given (choose one)");
 	if (r >= 0)
-		r = paths_for(g, &p, &err);
+		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = instance_create(&p, name, &o, &err);
 	berth_paths_free(&p);
@@ -264,7 +254,7 @@ static int name_verb(const global_opts *g, int argc, char **argv, const struct o
 	if (r == 1)
 		return 0;
 	if (r >= 0)
-		r = paths_for(g, &p, &err);
+		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = op(&p, name, flags, &err);
 	berth_paths_free(&p);
@@ -337,7 +327,7 @@ int cmd_stop(const global_opts *g, int argc, char **argv)
 	if (r >= 0)
 		r = name_operand(argc, argv, &name, &err);
 	if (r >= 0)
-		r = paths_for(g, &p, &err);
+		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = instance_stop(&p, name, a.timeout, a.force, &err);
 	berth_paths_free(&p);
@@ -383,7 +373,7 @@ int cmd_kill(const global_opts *g, int argc, char **argv)
 	if (r >= 0)
 		r = name_operand(argc, argv, &name, &err);
 	if (r >= 0)
-		r = paths_for(g, &p, &err);
+		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = instance_kill(&p, name, sig, &err);
 	berth_paths_free(&p);
@@ -610,7 +600,7 @@ int cmd_status(const global_opts *g, int argc, char **argv)
 	if (r == 1)
 		return 0;
 	if (r >= 0)
-		r = paths_for(g, &p, &err);
+		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = instance_status_get(&p, name, &st, &err);
 	berth_paths_free(&p);
@@ -638,7 +628,7 @@ int cmd_list(const global_opts *g, int argc, char **argv)
 	if (r == 1)
 		return 0;
 	if (r >= 0)
-		r = paths_for(g, &p, &err);
+		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = instance_list(&p, &names, &err);
 	if (r < 0) {

@@ -78,10 +78,8 @@ int cmd_set(const global_opts *g, int argc, char **argv)
 
 	if (r == 1)
 		return 0;
-	if (r >= 0 && geteuid() != 0)
-		r = berr_setx(&err, EPERM, "needs root (try: sudo berth ...)");
-	if (r >= 0 && (r = berth_paths_init(&p, g->root)) < 0)
-		berr_set(&err, -r, "paths");
+	if (r >= 0)
+		r = cli_paths(g, "set", &p, &err);
 	if (r >= 0)
 		r = instance_set(&p, name, &l, &err);
 	berth_paths_free(&p);

@@ -162,10 +162,8 @@ int cmd_run(const global_opts *g, int argc, char **argv)
 		run_opts_free(&o);
 		return 0;
 	}
-	if (r >= 0 && geteuid() != 0)
-		r = berr_setx(&err, EPERM, "needs root (try: sudo berth run ...)");
-	if (r >= 0 && (r = berth_paths_init(&paths, g->root)) < 0)
-		berr_set(&err, -r, "paths");
+	if (r >= 0)
+		r = cli_paths(g, "run", &paths, &err);
 	if (r >= 0)
 		r = runtime_root_resolve(&paths, o.template, o.rootfs, &root, &err);
 	if (r >= 0) {

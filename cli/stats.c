@@ -320,10 +320,8 @@ int cmd_stats(const global_opts *g, int argc, char **argv)
 
 	if (r == 1)
 		return 0;
-	if (r >= 0 && geteuid() != 0)
-		r = berr_setx(&err, EPERM, "needs root (try: sudo berth ...)");
-	if (r >= 0 && (r = berth_paths_init(&p, g->root)) < 0)
-		berr_set(&err, -r, "paths");
+	if (r >= 0)
+		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = stats_set_open(&p, o.names, NULL, &s, &err);
 	if (r < 0)
@@ -379,10 +377,8 @@ static int freeze_verb(const global_opts *g, int argc, char **argv, bool freeze)
 		r = berr_setx(&err, EINVAL, "unexpected argument '%s'", argv[optind + 1]);
 	else
 		name = argv[optind];
-	if (r >= 0 && geteuid() != 0)
-		r = berr_setx(&err, EPERM, "needs root (try: sudo berth ...)");
-	if (r >= 0 && (r = berth_paths_init(&p, g->root)) < 0)
-		berr_set(&err, -r, "paths");
+	if (r >= 0)
+		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = instance_freeze(&p, name, freeze, &err);
 	berth_paths_free(&p);
