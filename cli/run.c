@@ -173,7 +173,7 @@ int cmd_run(const global_opts *g, int argc, char **argv)
 	if (r >= 0) {
 		run_ctx ctx = {.paths = &paths, .cgroup_mountinfo = "/proc/self/mountinfo"};
 
-		cgroup_name = str_printf("berth/run-%d", (int)getpid());
+		cgroup_name = str_printf("%s/run.%d", paths.cgroup, (int)getpid());
 		ctx.cgroup_name = cgroup_name;
 		r = cgroup_name ? runtime_run(&ctx, &s, &status, &err) : -ENOMEM;
 	}

@@ -33,7 +33,7 @@ int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *na
 	ip->lock = str_printf("%s/%s/lock", p->run, name);
 	ip->logdir = str_printf("%s/%s", p->log, name);
 	ip->log = str_printf("%s/%s/console.log", p->log, name);
-	ip->cgroup = str_printf("berth/%s", name);
+	ip->cgroup = str_printf("%s/%s", p->cgroup, name);
 	if (!ip->dir || !ip->config || !ip->rw || !ip->boots || !ip->rundir || !ip->state ||
 	    !ip->sock || !ip->lock || !ip->logdir || !ip->log || !ip->cgroup) {
 		instance_paths_free(ip);

@@ -344,7 +344,13 @@ static int set_running(const instance_paths *ip, const instance_config *next,
 	cg = openat(rootfd, ip->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0)
 		return berr_set(err, errno, "open cgroup %s", ip->cgroup);
-	r = cg_controllers_enable(rootfd, "berth", &w, err);
+	_cleanup_free_ char *parent = strdup(ip->cgroup);
+	char *slash = parent ? strrchr(parent, '/') : NULL;
+
+	if (!slash)
+		return berr_set(err, ENOMEM, "cgroup parent");
+	*slash = '\0';
+	r = cg_controllers_enable(rootfd, parent, &w, err);
 	if (r >= 0)
 		r = cg_limits_write(cg, &w, &undo, err);
 	if (r < 0)

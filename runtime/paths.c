@@ -1,11 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <sys/stat.h>
 
 #include "rootfs.h"
 #include "runtime.h"
+
+/* FNV-1a: a stable, short tag for a root path. */
+static uint32_t fnv1a32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
 
 int berth_paths_init(berth_paths *p, const char *root)
 {
@@ -26,7 +37,8 @@ int berth_paths_init(berth_paths *p, const char *root)
 	p->run = root ? str_printf("%s/run", root) : strdup("/run/berth");
 	p->log = root ? str_printf("%s/log", root) : strdup("/var/log/berth");
 	p->templates = p->lib ? str_printf("%s/templates", p->lib) : NULL;
-	if (!p->lib || !p->run || !p->log || !p->templates) {
+	p->cgroup = root ? str_printf("berth-%08x", fnv1a32(root)) : strdup("berth");
+	if (!p->lib || !p->run || !p->log || !p->templates || !p->cgroup) {
 		berth_paths_free(p);
 		return -ENOMEM;
 	}
@@ -39,6 +51,7 @@ void berth_paths_free(berth_paths *p)
 	free(p->run);
 	free(p->log);
 	free(p->templates);
+	free(p->cgroup);
 	*p = (berth_paths){0};
 }
 

@@ -195,13 +195,16 @@ static void child_kill_and_reap(child *c)
 	waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED);
 }
 
-/* "run-PID" whose berth is gone: left behind by a berth that was SIGKILLed. */
+/*
+ * "run.PID" whose berth is gone: left behind by a berth that was SIGKILLed.
+ * The dot keeps these apart from instances, whose names cannot have one.
+ */
 static bool run_leaf_stale(const char *name)
 {
 	int pid;
 	char end;
 
-	if (sscanf(name, "run-%d%c", &pid, &end) != 1 || pid <= 0)
+	if (sscanf(name, "run.%d%c", &pid, &end) != 1 || pid <= 0)
 		return false;
 	return kill(pid, 0) < 0 && errno == ESRCH;
 }
@@ -405,7 +408,7 @@ int runtime_run(const run_ctx *ctx, const spec *s_in, int *ret_status, berr *err
 		return berr_set(err, -r, "create %s", s.stage_dir);
 	if (open_cgroup_root(ctx->cgroup_mountinfo, &cgroot, err) < 0)
 		return -err->code;
-	cg_prune(cgroot, "berth", run_leaf_stale);
+	cg_prune(cgroot, ctx->paths->cgroup, run_leaf_stale);
 	if (s.userns && !s.upper_dir && !rootfs_tmpfs_has_user_xattrs()) {
 		r = scratch_layer(ctx, &s, &scratch, err);
 		if (r < 0)

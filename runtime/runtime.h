@@ -24,6 +24,13 @@ typedef struct berth_paths {
 	char *run;       /* /run/berth */
 	char *log;       /* /var/log/berth */
 	char *templates; /* <lib>/templates */
+	/*
+	 * The cgroup every instance and `berth run` leaf lives below, relative to
+	 * the cgroup2 root: "berth" for the system paths, "berth-HASH" (8 hex
+	 * digits of the absolute root path) with --root, so that two roots on one
+	 * host never share a cgroup.
+	 */
+	char *cgroup;
 } berth_paths;
 
 /* root == NULL: the system paths; else root/lib, root/run, root/log. */
@@ -263,7 +270,7 @@ typedef struct instance_paths {
 	char *lock;   /* rundir/lock */
 	char *logdir; /* <log>/NAME */
 	char *log;    /* logdir/console.log */
-	char *cgroup; /* "berth/NAME" */
+	char *cgroup; /* "<paths cgroup>/NAME", e.g. "berth/web1" */
 } instance_paths;
 
 int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *name);

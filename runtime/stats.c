@@ -20,8 +20,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* <cgroup2>/berth as an O_PATH fd; -ENOENT when no instance ever ran since boot. */
-static int berth_cgroups_open(int *ret_fd, berr *err)
+/* <cgroup2>/<p->cgroup> as an O_PATH fd; -ENOENT when no instance ever ran since boot. */
+static int berth_cgroups_open(const berth_paths *p, int *ret_fd, berr *err)
 {
 	_cleanup_free_ char *root = NULL;
 	_cleanup_close_ int rootfd = -EBADF;
@@ -32,9 +32,9 @@ static int berth_cgroups_open(int *ret_fd, berr *err)
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return berr_set(err, errno, "open %s", root);
-	*ret_fd = openat(rootfd, "berth", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*ret_fd = openat(rootfd, p->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*ret_fd < 0 && errno != ENOENT)
-		return berr_set(err, errno, "open %s/berth", root);
+		return berr_set(err, errno, "open %s/%s", root, p->cgroup);
 	return *ret_fd < 0 ? -ENOENT : 0;
 }
 
@@ -102,7 +102,7 @@ int stats_set_open(const berth_paths *p, char *const *names, const stats_set *pr
 			return r;
 		v = all;
 	}
-	r = berth_cgroups_open(&berthfd, err);
+	r = berth_cgroups_open(p, &berthfd, err);
 	if (r < 0 && r != -ENOENT)
 		goto out;
 	while (v[n])

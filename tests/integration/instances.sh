@@ -56,11 +56,11 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	for n in "${MADE[@]}"; do
-		if [ -e "$R/lib/instances/$n" ] || [ -e "$CG/berth/$n" ]; then
+		if [ -e "$R/lib/instances/$n" ] || [ -e "$CG/$BCG/$n" ]; then
 			timeout --signal=KILL 20 env --default-signal "$BERTH" --root "$R" delete --force "$n" \
 				>/dev/null 2>&1 </dev/null
 		fi
-		leaf=$CG/berth/$n
+		leaf=$CG/$BCG/$n
 		if [ -d "$leaf" ]; then
 			echo "# cleanup: berth delete --force $n left $leaf; killing what is in it" >&2
 			echo 1 >"$leaf/cgroup.kill" 2>/dev/null
@@ -138,7 +138,7 @@ pstart() {
 }
 alive() { [ -n "$(pstart "$1")" ]; }
 # cgprocs NAME: the processes in the instance's cgroup.
-cgprocs() { [ -r "$CG/berth/$1/cgroup.procs" ] && tr '\n' ' ' <"$CG/berth/$1/cgroup.procs"; }
+cgprocs() { [ -r "$CG/$BCG/$1/cgroup.procs" ] && tr '\n' ' ' <"$CG/$BCG/$1/cgroup.procs"; }
 # inits NAME: the processes in the instance's cgroup that are PID 1 of a PID namespace.
 inits() {
 	local p l found=''
@@ -166,7 +166,7 @@ logins() { grep -ao 'login:' "$R/log/$1/console.log" 2>/dev/null | wc -l; }
 # The instance's config dir, run dir and log dir that exist.
 files_of() { find "$R/lib/instances/$1" "$R/run/$1" "$R/log/$1" -maxdepth 0 2>/dev/null; }
 tree() { find "$R" -printf '%y %p\n' 2>/dev/null | sort; }
-mycgroups() { find "$CG/berth" -mindepth 1 -maxdepth 1 -type d -name "$N*" -printf '%f ' 2>/dev/null; }
+mycgroups() { find "$CG/$BCG" -mindepth 1 -maxdepth 1 -type d -name "$N*" -printf '%f ' 2>/dev/null; }
 
 # running_one NAME: assert the instance runs once: state running, exactly one
 # init (= status's init_pid), exactly one monitor (= status's monitor_pid, alive).
@@ -175,7 +175,7 @@ running_one() {
 	st "$1"
 	[ "$S_STATE" = running ] || why "status says $(q "$S_STATE"), want running"
 	i=$(inits "$1")
-	[ -n "$i" ] && [ "$i" = "${i%% *}" ] || why "PID-1 processes in $CG/berth/$1: $(q "$i"), want exactly one"
+	[ -n "$i" ] && [ "$i" = "${i%% *}" ] || why "PID-1 processes in $CG/$BCG/$1: $(q "$i"), want exactly one"
 	[ "$S_INIT" = "$i" ] || why "status init_pid $(q "$S_INIT"), the cgroup's init is $(q "$i")"
 	m=$(monitors "$1")
 	[ -n "$m" ] && [ "$m" = "${m%% *}" ] || why "monitor processes: $(q "$m"), want exactly one"
@@ -186,14 +186,14 @@ running_one() {
 stopped_clean() {
 	st "$1"
 	[ "$S_STATE" = stopped ] || why "status says $(q "$S_STATE"), want stopped"
-	[ ! -e "$CG/berth/$1" ] || why "cgroup $CG/berth/$1 still there (procs: $(q "$(cgprocs "$1")"))"
+	[ ! -e "$CG/$BCG/$1" ] || why "cgroup $CG/$BCG/$1 still there (procs: $(q "$(cgprocs "$1")"))"
 	[ -z "$(monitors "$1")" ] || why "monitor still running: $(monitors "$1")"
 	[ -z "${2:-}" ] || ! alive "$2" || why "monitor $2 still running"
 }
 # gone NAME: nothing of the instance is left anywhere.
 gone() {
 	[ -z "$(files_of "$1")" ] || why "left: $(files_of "$1" | tr '\n' ' ')"
-	[ ! -e "$CG/berth/$1" ] || why "cgroup $CG/berth/$1 still there"
+	[ ! -e "$CG/$BCG/$1" ] || why "cgroup $CG/$BCG/$1 still there"
 	[ -z "$(monitors "$1")" ] || why "monitor still running: $(monitors "$1")"
 }
 # wait_login NAME [COUNT]: until the console log shows COUNT (default 1) login prompts.
@@ -210,7 +210,7 @@ brun create "$A"
 want_rc 0
 [ -f "$R/lib/instances/$A/config.json" ] || why "no $R/lib/instances/$A/config.json"
 [ -d "$R/lib/instances/$A/rw" ] || why "no $R/lib/instances/$A/rw"
-[ ! -e "$CG/berth/$A" ] || why "cgroup $CG/berth/$A exists before start"
+[ ! -e "$CG/$BCG/$A" ] || why "cgroup $CG/$BCG/$A exists before start"
 st "$A"
 [ "$S_STATE" = stopped ] || why "status says $(q "$S_STATE"), want stopped"
 end
@@ -235,7 +235,7 @@ for bad in Bad_Name .. a/b '' "$LONG" -x; do
 	if [ -z "$bad" ]; then mention=empty; else mention="\"$bad\""; fi
 	check_refused "$mention" create -- "$bad"
 	grep -qF "a-z" <<<"$ERR" || why "stderr does not give the rule (a-z, 0-9, -): $(q "$ERR")"
-	case $bad in '' | ..) ;; *) [ ! -e "$CG/berth/$bad" ] || why "cgroup $CG/berth/$bad made" ;; esac
+	case $bad in '' | ..) ;; *) [ ! -e "$CG/$BCG/$bad" ] || why "cgroup $CG/$BCG/$bad made" ;; esac
 	end
 done
 begin "create -x (no --) is refused as an unknown option; nothing made"
@@ -282,7 +282,7 @@ begin "start: exit 0; status --json: running, init_pid is the PID 1 in berth/NAM
 brun start "$A" 9>"$WORK/marker"
 want_rc 0
 running_one "$A"
-[ -d "$CG/berth/$A" ] || why "no cgroup $CG/berth/$A"
+[ -d "$CG/$BCG/$A" ] || why "no cgroup $CG/$BCG/$A"
 brun list
 grep -qE "^$A +running " <<<"$OUT" || why "berth list does not show $A running: $(q "$OUT")"
 end
@@ -784,7 +784,7 @@ else
 	[ ! -e "$R/lib/instances/$L" ] || why "$R/lib/instances/$L was made"
 	left=$(find "$R/lib/instances" -maxdepth 1 -name ".$L*" 2>/dev/null)
 	[ -z "$left" ] || why "left: $left"
-	[ ! -e "$CG/berth/$L" ] || why "cgroup $CG/berth/$L was made"
+	[ ! -e "$CG/$BCG/$L" ] || why "cgroup $CG/$BCG/$L was made"
 fi
 end
 

@@ -146,7 +146,11 @@ work_dirs() {
 	R=$(mktemp -d "/tmp/$2.XXXXXX") || { rm -rf "$WORK"; bail "mktemp"; }
 	trap 'rm -rf --one-file-system "$WORK" "$R"' EXIT
 	trap 'exit 1' INT TERM HUP PIPE
+	BCG=$(cgroup_parent "$R")
 }
+
+# shellcheck source=../cgroup-parent.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../cgroup-parent.sh"
 
 # nap SECONDS: sleep without a fork, by a read that times out on a FIFO of
 # our own (nap_init makes it, in WORK).

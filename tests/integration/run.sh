@@ -14,7 +14,7 @@
 # failure. The harness itself is in lib.sh.
 #
 # Every berth run is also checked for leftovers: its cgroup leaf
-# (<cgroup2>/berth/run-<pid of berth>), mounts in this namespace, files under
+# (<cgroup2>/<parent>/run.<pid of berth>), mounts in this namespace, files under
 # the --root directory, and processes (the harness lives in a cgroup of its
 # own, so any process berth leaves outside its leaf shows up there).
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the container
@@ -57,7 +57,7 @@ trap cleanup EXIT
 # kill_leaf PID: after berth PID died without cleaning up, kill what is left in
 # its leaf (processes this test started) and remove the leaf.
 kill_leaf() {
-	local leaf=$CG/berth/run-$1
+	local leaf=$CG/$BCG/run.$1
 	[ -d "$leaf" ] || return 0
 	echo 1 >"$leaf/cgroup.kill" 2>/dev/null
 	for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$leaf" 2>/dev/null && return 0; nap 0.1; done
@@ -75,8 +75,8 @@ snapshot() {
 leftovers() {
 	local pid=$1 mi r p stray='' pids=''
 	LEFT=
-	if [ -e "$CG/berth/run-$pid" ]; then
-		LEFT+="cgroup leaf $CG/berth/run-$pid; "
+	if [ -e "$CG/$BCG/run.$pid" ]; then
+		LEFT+="cgroup leaf $CG/$BCG/run.$pid; "
 		kill_leaf "$pid"
 	fi
 	mi=$(</proc/self/mountinfo)
@@ -133,8 +133,8 @@ bstart() {
 		fi
 		nap 0.01
 	done
-	[ -r "$CG/berth/run-$BGPID/cgroup.procs" ] && read -r CPID <"$CG/berth/run-$BGPID/cgroup.procs"
-	[ -n "$CPID" ] || why "no process in cgroup leaf $CG/berth/run-$BGPID"
+	[ -r "$CG/$BCG/run.$BGPID/cgroup.procs" ] && read -r CPID <"$CG/$BCG/run.$BGPID/cgroup.procs"
+	[ -n "$CPID" ] || why "no process in cgroup leaf $CG/$BCG/run.$BGPID"
 	return 0
 }
 # bstop [SIG] [SECONDS]: signal berth (unless SIG is empty), wait for it.
@@ -479,13 +479,13 @@ end
 
 # --- the cgroup --------------------------------------------------------------
 
-begin "the command runs in cgroup leaf berth/run-<pid of berth>, removed after exit"
+begin "the command runs in cgroup leaf <parent>/run.<pid of berth>, removed after exit"
 if bstart run -- sh -c 'cat /proc/self/cgroup; echo ready; exec sleep 100'; then
 	got=$(grep '^0::' "$WORK/out")
 	[ "$got" = "0::/" ] || why "inside /proc/self/cgroup is $(q "$got"), want 0::/ (cgroup namespace)"
-	[ -n "$CPID" ] && ! grep -qx "0::/berth/run-$BGPID" "/proc/$CPID/cgroup" &&
+	[ -n "$CPID" ] && ! grep -qx "0::/$BCG/run.$BGPID" "/proc/$CPID/cgroup" &&
 		why "host: container init in $(q "$(grep '^0::' "/proc/$CPID/cgroup")")"
-	leaf=$CG/berth/run-$BGPID
+	leaf=$CG/$BCG/run.$BGPID
 	bend
 	[ ! -e "$leaf" ] || why "$leaf still there after exit"
 fi
@@ -596,7 +596,7 @@ OUT=$(grep -v '^berth-pid ' <<<"$OUT")
 want_ok console-ok
 if [ -z "$tpid" ]; then
 	why "no berth pid from script"
-elif [ -e "$CG/berth/run-$tpid" ]; then
+elif [ -e "$CG/$BCG/run.$tpid" ]; then
 	why "cgroup leaf run-$tpid left behind"
 	kill_leaf "$tpid"
 fi
@@ -730,7 +730,7 @@ for i in 1 2 3 4; do
 	[ "$TIMEDOUT" = 0 ] || why "run $i timed out"
 	[ "$RC" = 0 ] && [ "$(<"$WORK/race-$i.out")" = "run-$i" ] ||
 		why "run $i: exit $RC, stdout $(q "$(<"$WORK/race-$i.out")"), stderr $(q "$(<"$WORK/race-$i.err")")"
-	[ ! -e "$CG/berth/run-${pids[i - 1]}" ] || { why "run $i left its cgroup leaf"; kill_leaf "${pids[i - 1]}"; }
+	[ ! -e "$CG/$BCG/run.${pids[i - 1]}" ] || { why "run $i left its cgroup leaf"; kill_leaf "${pids[i - 1]}"; }
 done
 got=$(ls -A "$WORK/race-root/lib/templates" 2>&1 | tr '\n' ' ')
 [ "$got" = "default " ] || why "templates dir holds $(q "$got"), want only default"

@@ -17,6 +17,7 @@
 set -u
 export LC_ALL=C
 CG=/sys/fs/cgroup
+. /vm/cgroup-parent.sh
 
 # vm_dirs NAME [INSTANCE]: the scratch directory W=/run/berth-vm-NAME (made
 # here, or the test ends) and berth's --root R=/disk/berth-vm-NAME; with
@@ -24,7 +25,8 @@ CG=/sys/fs/cgroup
 vm_dirs() {
 	W=/run/berth-vm-$1 R=/disk/berth-vm-$1
 	mkdir -p "$W" || exit 1
-	[ $# -lt 2 ] || { N=$2 L=$CG/berth/$2; }
+	BCG=$(cgroup_parent "$R")
+	[ $# -lt 2 ] || { N=$2 L=$CG/$BCG/$2; }
 }
 
 # Centiseconds since boot, without forking a tool.
@@ -86,7 +88,7 @@ want_file() {
 # want_deleted NAME: neither the instance NAME's directory in $R nor its cgroup is left.
 want_deleted() {
 	[ ! -e "$R/lib/instances/$1" ] || why "$R/lib/instances/$1 still there"
-	[ ! -e "$CG/berth/$1" ] || why "cgroup $CG/berth/$1 still there"
+	[ ! -e "$CG/$BCG/$1" ] || why "cgroup $CG/$BCG/$1 still there"
 }
 # field FILE KEY: the value of "KEY value" in a flat-keyed cgroup file.
 field() { sed -n "s/^$2 //p" "$1" 2>/dev/null; }

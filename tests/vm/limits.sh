@@ -66,7 +66,7 @@ owner=$(stat -c %u "$L/memory.max" "$L/pids.max" "$L/cpu.max" 2>&1 | sort -u | t
 [ "$owner" = "0 " ] || why "limit files owned by $(q "$owner"), want host root (0) only"
 [ "$(stat -c %u "$L/cgroup.procs")" != 0 ] || why "cgroup.procs is host root's: not delegated"
 for c in cpu cpuset memory pids io; do
-	grep -qw "$c" "$CG/berth/cgroup.subtree_control" || why "berth/cgroup.subtree_control lacks $c"
+	grep -qw "$c" "$CG/$BCG/cgroup.subtree_control" || why "$BCG/cgroup.subtree_control lacks $c"
 done
 brun exec "$N" -- cat /sys/fs/cgroup/cgroup.controllers
 for c in cpu cpuset memory pids io; do

@@ -182,6 +182,7 @@ put "$TEST" /vm/test
 chmod 0755 "$T/vm/test"
 # The harness the guest scripts share, sourced as /vm/lib.sh.
 put "$(dirname "${BASH_SOURCE[0]}")/lib.sh" /vm/lib.sh
+put "$(dirname "${BASH_SOURCE[0]}")/../cgroup-parent.sh" /vm/cgroup-parent.sh
 
 # Modules in the order modprobe would load them, each once; plain .ko files,
 # because busybox insmod reads no compressed ones.

@@ -156,7 +156,7 @@ instance_checks() {
 	[ "$S_STATE" = stopped ] || why "status says $(q "$S_STATE"), want stopped"
 	end
 
-	begin "start $n exits 0; status running; its init is PID 1 of the instance in $CG/berth/$n"
+	begin "start $n exits 0; status running; its init is PID 1 of the instance in $CG/$BCG/$n"
 	brun start "$n"
 	want_rc 0
 	st "$n"
@@ -164,8 +164,8 @@ instance_checks() {
 	if [ -n "$S_INIT" ] && [ -r "/proc/$S_INIT/status" ]; then
 		grep -q "^NSpid:.*[[:space:]]1\$" "/proc/$S_INIT/status" ||
 			why "init $S_INIT is not PID 1 of its namespace"
-		grep -qx "0::/berth/$n" "/proc/$S_INIT/cgroup" ||
-			why "init $S_INIT is in cgroup $(q "$(cat "/proc/$S_INIT/cgroup")"), want /berth/$n"
+		grep -qx "0::/$BCG/$n" "/proc/$S_INIT/cgroup" ||
+			why "init $S_INIT is in cgroup $(q "$(cat "/proc/$S_INIT/cgroup")"), want /$BCG/$n"
 	else
 		why "no live init (status init_pid $(q "$S_INIT"))"
 	fi
@@ -217,7 +217,7 @@ instance_checks() {
 	echo "# stop took $(($(uptime_cs) - t0))0 ms"
 	st "$n"
 	[ "$S_STATE" = stopped ] || why "status says $(q "$S_STATE"), want stopped"
-	[ ! -e "$CG/berth/$n" ] || why "cgroup $CG/berth/$n still there"
+	[ ! -e "$CG/$BCG/$n" ] || why "cgroup $CG/$BCG/$n still there"
 	end
 
 	begin "delete $n exits 0; nothing of it is left"
@@ -235,7 +235,7 @@ mounts_changed() {
 }
 
 for spec in tmpfs:/tmp/berth-vm-root ext4:/disk/berth-vm-root; do
-	FS=${spec%%:*} R=${spec#*:}
+	FS=${spec%%:*} R=${spec#*:} BCG=$(cgroup_parent "${spec#*:}")
 	have=$(stat -f -c %T "${R%/*}" 2>/dev/null)
 	[ "$FS" = tmpfs ] || [ "$have" = ext2/ext3 ] || {
 		begin "berth --root on $FS"
@@ -257,10 +257,10 @@ for spec in tmpfs:/tmp/berth-vm-root ext4:/disk/berth-vm-root; do
 	fi
 	run_checks
 	instance_checks
-	begin "nothing is left behind: mounts, cgroups under $CG/berth, processes"
+	begin "nothing is left behind: mounts, cgroups under $CG/$BCG, processes"
 	left=$(mounts_changed)
 	[ -z "$left" ] || why "mounts changed: $left"
-	left=$(find "$CG/berth" -mindepth 1 -type d 2>/dev/null | tr '\n' ' ')
+	left=$(find "$CG/$BCG" -mindepth 1 -type d 2>/dev/null | tr '\n' ' ')
 	[ -z "$left" ] || why "cgroups left: $left"
 	left=$(ps -o pid,comm | awk '$1 != 1 && $2 ~ /^(berth|init|getty|sleep)$/' | tr '\n' '|')
 	[ -z "$left" ] || why "processes left: $left"

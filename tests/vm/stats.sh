@@ -44,10 +44,10 @@ trap cleanup EXIT
 
 echo "# kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs"
 
-begin "setup: controllers memory, pids, cpu and io enabled for $CG/berth; $N created and started"
-mkdir -p "$CG/berth"
+begin "setup: controllers memory, pids, cpu and io enabled for $CG/$BCG; $N created and started"
+mkdir -p "$CG/$BCG"
 echo "+memory +pids +cpu +io" >"$CG/cgroup.subtree_control" || why "cannot enable controllers at $CG"
-echo "+memory +pids +cpu +io" >"$CG/berth/cgroup.subtree_control" || why "cannot enable controllers in $CG/berth"
+echo "+memory +pids +cpu +io" >"$CG/$BCG/cgroup.subtree_control" || why "cannot enable controllers in $CG/$BCG"
 brun create "$N"
 want_rc 0
 brun start "$N"
@@ -81,7 +81,7 @@ end
 
 begin "stats --json: memory_peak is a number from Linux 5.19, null before"
 v=$(jget memory_peak "$W/s1")
-if [ -e "$CG/berth/$N/memory.peak" ]; then
+if [ -e "$CG/$BCG/$N/memory.peak" ]; then
 	is_num "$v" && [ "$v" -ge "$(jget memory_current "$W/s1")" ] || why "memory_peak $(q "$v")"
 else
 	[ "$v" = null ] || why "no memory.peak on this kernel, but memory_peak is $(q "$v")"
@@ -132,7 +132,7 @@ brun freeze "$N"
 want_rc 0
 brun stop "$N" --timeout 60
 want_rc 0
-[ ! -e "$CG/berth/$N" ] || why "cgroup $CG/berth/$N still there"
+[ ! -e "$CG/$BCG/$N" ] || why "cgroup $CG/$BCG/$N still there"
 brun stats "$N"
 [ "$RC" = 1 ] && echo "$ERR" | grep -q "not running" || why "stats of the stopped instance: exit $RC$(errhint)"
 brun delete "$N"
