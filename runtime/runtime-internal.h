@@ -135,3 +135,10 @@ int with_instance(const berth_paths *p, const char *name, berr *err,
 /* lifecycle.c: stop with the lock held (delete uses it). 1: it was not running. */
 int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int timeout_s,
 		bool force, berr *err);
+
+/*
+ * sdnotify.c: sd_notify(3)'s protocol, to the service manager that started
+ * berth (NOTIFY_SOCKET, as berth@.service with Type=notify sets it): one
+ * datagram such as "READY=1\nSTATUS=running". A no-op without NOTIFY_SOCKET.
+ */
+int host_notify(const char *state);
