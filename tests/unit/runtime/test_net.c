@@ -281,3 +281,27 @@ Test(net_plan, routed_and_bridge)
 	instance_config_free(&c);
 	root_free(&p);
 }
+
+Test(net_create, clone_gets_fresh_addresses_of_the_same_families)
+{
+	berth_paths p = root_with(NULL);
+	create_opts o = {.userns = true,
+			 .ips = {"10.88.0.9/16"},
+			 .n_ips = 1,
+			 .net_rate_out = "5mbit"};
+	instance_net src, copy, none = {.mode = NET_NONE}, none_copy;
+	berr err = {0};
+
+	cr_assert_eq(instance_net_create(&p, "src", &o, &src, &err), 0, "%s", err.msg);
+	cr_assert_eq(net_leases_clone(&p, &src, "copy", &copy, &err), 0, "%s", err.msg);
+	cr_expect_eq(copy.mode, NET_ROUTED);
+	cr_assert_eq(copy.n_addrs, 1, "IPv4 only, like the source");
+	cr_expect_str_eq(fmt(&copy.addrs[0]), "10.88.0.2/16", "a fresh address, not the source's");
+	cr_expect_eq(copy.rate_out, 5000000, "the rates come along");
+	cr_expect_lt(net_leases_clone(&p, &src, "copy", &copy, &err), 0,
+		     "a name that holds leases is refused");
+	cr_assert_eq(net_leases_clone(&p, &none, "copy2", &none_copy, &err), 0);
+	cr_expect_eq(none_copy.mode, NET_NONE);
+	cr_expect_eq(none_copy.n_addrs, 0);
+	root_free(&p);
+}
