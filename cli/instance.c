@@ -102,6 +102,16 @@ static const char create_usage[] =
 	"  --userns=host         no user namespace: root inside is host root (unsafe)\n"
 	"  --idmap BASE[:COUNT]  host ids the instance's ids map to (default 1000000:65536)\n"
 	"\n"
+	"Network (defaults from /etc/berth/network.json; see docs/NETWORK.md):\n"
+	"  --net MODE            routed, bridge or none (default: the network config's,\n"
+	"                        routed without one)\n"
+	"  --ip auto|ADDR/PREFIX an address (repeatable, IPv4 and IPv6); auto: the next free\n"
+	"                        one of each pool family not given (default: auto)\n"
+	"  --net-rate RATE       bandwidth both ways, e.g. 100mbit, 1gbit (0: unlimited)\n"
+	"  --net-rate-in RATE    towards the instance   --net-rate-out RATE  from it\n"
+	"  --no-antispoof        let it send from any address and MAC (unsafe: it can\n"
+	"                        impersonate its neighbours)\n"
+	"\n"
 	"Limits (checked against this host now, applied at every boot; change them with\n"
 	"berth set, which describes each):\n"
 	"  --cpus N  --cpu-weight W  --cpuset LIST  --memory SIZE  --memory-high SIZE\n"
@@ -122,6 +132,12 @@ enum {
 	O_FORCE,
 	O_JSON,
 	O_FOREGROUND,
+	O_NET,
+	O_IP,
+	O_NET_RATE,
+	O_NET_RATE_IN,
+	O_NET_RATE_OUT,
+	O_NO_ANTISPOOF,
 	O_LIMIT = 512 /* + cg_limit_key */
 };
 
@@ -159,6 +175,27 @@ static int create_opt(int c, void *arg, berr *err)
 					 "--stop-timeout \"%s\": use 1 to 86400 seconds", optarg);
 		o->stop_timeout = n;
 		return 0;
+	case O_NET:
+		o->net_mode = optarg;
+		return 0;
+	case O_IP:
+		if (o->n_ips >= ARRAY_SIZE(o->ips))
+			return berr_setx(err, E2BIG, "--ip: at most %zu per instance",
+					 ARRAY_SIZE(o->ips));
+		o->ips[o->n_ips++] = optarg;
+		return 0;
+	case O_NET_RATE:
+		o->net_rate_in = o->net_rate_out = optarg;
+		return 0;
+	case O_NET_RATE_IN:
+		o->net_rate_in = optarg;
+		return 0;
+	case O_NET_RATE_OUT:
+		o->net_rate_out = optarg;
+		return 0;
+	case O_NO_ANTISPOOF:
+		o->no_antispoof = true;
+		return 0;
 	case O_USERNS:
 		if (!str_eq(optarg, "host") && !str_eq(optarg, "private"))
 			return berr_setx(err, EINVAL, "--userns=%s: use host or private", optarg);
@@ -185,6 +222,12 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"autostart", no_argument, NULL, O_AUTOSTART},
 		{"userns", required_argument, NULL, O_USERNS},
 		{"idmap", required_argument, NULL, O_IDMAP},
+		{"net", required_argument, NULL, O_NET},
+		{"ip", required_argument, NULL, O_IP},
+		{"net-rate", required_argument, NULL, O_NET_RATE},
+		{"net-rate-in", required_argument, NULL, O_NET_RATE_IN},
+		{"net-rate-out", required_argument, NULL, O_NET_RATE_OUT},
+		{"no-antispoof", no_argument, NULL, O_NO_ANTISPOOF},
 		{"cpus", required_argument, NULL, O_LIMIT + CG_CPUS},
 		{"cpu-weight", required_argument, NULL, O_LIMIT + CG_CPU_WEIGHT},
 		{"cpuset", required_argument, NULL, O_LIMIT + CG_CPUSET},
@@ -483,6 +526,7 @@ static void print_status(const instance_status *st)
 	printf("autostart:  %s\n", c->autostart ? "yes" : "no");
 	format_limits(&c->limits, limits, sizeof(limits));
 	printf("limits:     %s\n", limits);
+	cli_net_status_print(c);
 	printf("uuid:       %s\n", c->uuid);
 }
 
@@ -513,6 +557,7 @@ static void status_json(json_gen *g, const instance_status *st)
 	json_gen_key_u64(g, "idmap_base", c->userns ? c->map.outside : 0);
 	json_gen_key_string(g, "uuid", c->uuid);
 	limits_json(g, &c->limits);
+	cli_net_status_json(g, c);
 	json_gen_map_close(g);
 }
 

@@ -134,3 +134,9 @@ int json_get_string(const json_tree *t, const char *path, const char **ret);
 int json_get_int(const json_tree *t, const char *path, int64_t *ret);
 int json_get_u64(const json_tree *t, const char *path, uint64_t *ret);
 int json_get_bool(const json_tree *t, const char *path, bool *ret);
+/* Arrays: the member at path (-EINVAL when not an array), then its length and elements. */
+int json_get_array(const json_tree *t, const char *path, const json_tree **ret);
+size_t json_array_len(const json_tree *a);
+const json_tree *json_array_at(const json_tree *a, size_t i); /* NULL past the end */
+/* An element's text when it is a string, else NULL. */
+const char *json_string_of(const json_tree *t);

@@ -115,6 +115,17 @@ int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret)
 		r = plan_dev(&p, opts);
 	if (r >= 0)
 		r = plan_proc_sys_protection(&p);
+	/*
+	 * The instance's DNS servers (berth's network config); read-only: berth
+	 * owns it. Optional: a root without the file, or whose file is a link to
+	 * one made later (systemd-resolved's stub), keeps its own.
+	 */
+	if (r >= 0 && opts->resolv_conf)
+		r = plan_add(&p, (mount_entry){.kind = MOUNT_BIND,
+					       .source = opts->resolv_conf,
+					       .target = "/etc/resolv.conf",
+					       .flags = MOUNT_FILE | MOUNT_OPTIONAL,
+					       .mflags = MS_RDONLY | NOSUID_NODEV_NOEXEC});
 	if (r < 0) {
 		rootfs_mount_plan_free(&p);
 		return r;

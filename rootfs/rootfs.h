@@ -46,8 +46,9 @@ typedef struct mount_plan {
 } mount_plan;
 
 typedef struct rootfs_opts {
-	bool userns;         /* in a user namespace: bind device nodes instead of mknod */
-	const char *console; /* host terminal to bind at /dev/console, or NULL */
+	bool userns;             /* in a user namespace: bind device nodes instead of mknod */
+	const char *console;     /* host terminal to bind at /dev/console, or NULL */
+	const char *resolv_conf; /* host file to bind read-only at /etc/resolv.conf, or NULL */
 } rootfs_opts;
 
 int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret);

@@ -74,11 +74,12 @@ static int watch_parent(int sock, bool die_with_parent, berr *err)
 	return 0;
 }
 
-static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, berr *err)
+static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, const char *resolv,
+		      berr *err)
 {
 	_cleanup_close_ int rootfd = -EBADF;
 	mount_plan plan = {0};
-	rootfs_opts opts = {.userns = s->userns};
+	rootfs_opts opts = {.userns = s->userns, .resolv_conf = resolv};
 	int r;
 
 	if (!s->console && isatty(STDIN_FILENO))
@@ -169,11 +170,28 @@ static int open_host_dirs(const spec *s, int *ret_stage, int *ret_rw, berr *err)
 	return 0;
 }
 
+/*
+ * The instance's resolv.conf lives in its run dir, which only host root can
+ * reach: opened now, bound later through /proc/self/fd (NULL: none).
+ */
+static int open_resolv(const spec *s, int *ret_fd, char path[32], berr *err)
+{
+	if (!s->resolv_conf)
+		return 0;
+	*ret_fd = open(s->resolv_conf, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (*ret_fd < 0)
+		return berr_set(err, errno, "open %s", s->resolv_conf);
+	snprintf(path, 32, "/proc/self/fd/%d", *ret_fd);
+	return 0;
+}
+
 _Noreturn void child_main(const spec *s, int sock)
 {
 	char term_kv[128] = "";
 	const char *term = getenv("TERM");
 	_cleanup_close_ int lower_fd = -EBADF, stage_fd = -EBADF, rw_fd = -EBADF;
+	_cleanup_close_ int resolv_fd = -EBADF;
+	char resolv[32] = "";
 	sync_msg go;
 	berr err = {0};
 	int r;
@@ -183,15 +201,17 @@ _Noreturn void child_main(const spec *s, int sock)
 		_exit(EXIT_SETUP_FAILED);
 	if (term && snprintf(term_kv, sizeof(term_kv), "TERM=%s", term) >= (int)sizeof(term_kv))
 		term_kv[0] = '\0';
-	if (open_host_dirs(s, &stage_fd, &rw_fd, &err) < 0 || ns_become_root(&err) < 0 ||
+	if (open_host_dirs(s, &stage_fd, &rw_fd, &err) < 0 ||
+	    open_resolv(s, &resolv_fd, resolv, &err) < 0 || ns_become_root(&err) < 0 ||
 	    watch_parent(sock, s->die_with_parent, &err) < 0 ||
-	    build_root(s, stage_fd, lower_fd, rw_fd, &err) < 0 ||
+	    build_root(s, stage_fd, lower_fd, rw_fd, resolv[0] ? resolv : NULL, &err) < 0 ||
 	    (s->console && setup_console(sock, &err) < 0) || setup_identity(s, &err) < 0 ||
 	    netns_loopback_up(&err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	closep(&lower_fd);
 	closep(&stage_fd);
 	closep(&rw_fd);
+	closep(&resolv_fd);
 	if (drop_privileges(s, &err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	environ = env_build(s->process.env, term_kv[0] ? term_kv : NULL);

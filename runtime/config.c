@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "rootfs.h"
-#include "runtime.h"
+#include "runtime-internal.h"
 
 #define NAME_RULE "use 1-63 of a-z, 0-9 and '-', starting with a letter or digit"
 #define INIT_DEFAULT "/sbin/init"
@@ -74,6 +74,7 @@ void instance_config_init(instance_config *c)
 		.userns = true,
 		.map = {0, IDMAP_DEFAULT_BASE, IDMAP_DEFAULT_COUNT},
 		.stop_timeout = STOP_TIMEOUT_DEFAULT,
+		.net = {.mode = NET_NONE, .antispoof = true},
 	};
 }
 
@@ -132,6 +133,7 @@ int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_le
 	json_gen_key_int(g, "stop_timeout", c->stop_timeout);
 	json_gen_key_int(g, "created", c->created);
 	limits_to_json(g, &c->limits);
+	instance_net_to_json(g, &c->net);
 	json_gen_map_close(g);
 	return json_gen_finish(g, ret, ret_len);
 }
@@ -405,7 +407,8 @@ int instance_config_from_json(const char *json, instance_config *ret, berr *err)
 		return r;
 	instance_config_init(&c);
 	if ((r = config_strings(t, &c, err)) < 0 || (r = config_numbers(t, &c, err)) < 0 ||
-	    (r = config_limits(t, &c, err)) < 0 || (r = config_check(&c, err)) < 0) {
+	    (r = config_limits(t, &c, err)) < 0 ||
+	    (r = instance_net_from_json(t, &c.net, err)) < 0 || (r = config_check(&c, err)) < 0) {
 		instance_config_free(&c);
 		json_tree_free(t);
 		return r;

@@ -34,8 +34,9 @@ int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *na
 	ip->logdir = str_printf("%s/%s", p->log, name);
 	ip->log = str_printf("%s/%s/console.log", p->log, name);
 	ip->cgroup = str_printf("%s/%s", p->cgroup, name);
-	if (!ip->dir || !ip->config || !ip->rw || !ip->boots || !ip->rundir || !ip->state ||
-	    !ip->sock || !ip->lock || !ip->logdir || !ip->log || !ip->cgroup) {
+	ip->netdir = str_printf("%s/network", p->lib);
+	if (!ip->netdir || !ip->dir || !ip->config || !ip->rw || !ip->boots || !ip->rundir ||
+	    !ip->state || !ip->sock || !ip->lock || !ip->logdir || !ip->log || !ip->cgroup) {
 		instance_paths_free(ip);
 		return -ENOMEM;
 	}
@@ -45,7 +46,7 @@ int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *na
 void instance_paths_free(instance_paths *ip)
 {
 	char **v[] = {&ip->dir,  &ip->config, &ip->rw,     &ip->boots, &ip->rundir, &ip->state,
-		      &ip->sock, &ip->lock,   &ip->logdir, &ip->log,   &ip->cgroup};
+		      &ip->sock, &ip->lock,   &ip->logdir, &ip->log,   &ip->cgroup, &ip->netdir};
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
 		free(*v[i]);
@@ -380,14 +381,25 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 		r = berr_set(err, r < 0 ? -r : errno, "create %s", tmp);
 		goto out;
 	}
+	/* The addresses are leased last before the files, and given back if those fail. */
+	r = instance_net_create(p, name, o, &c.net, err);
+	if (r < 0) {
+		rmdir(tmp);
+		goto out;
+	}
 	r = make_rw(tmp, &c, err);
 	if (r >= 0)
 		r = instance_config_save(cfg_path, &c, err);
 	if (r >= 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, ip.dir, RENAME_NOREPLACE) < 0)
 		r = errno == EEXIST ? berr_setx(err, EEXIST, "instance %s already exists", name)
 				    : berr_set(err, errno, "rename %s to %s", tmp, ip.dir);
-	if (r < 0)
+	if (r < 0) {
+		berr ignore = {0};
+
 		rm_rf_at(AT_FDCWD, tmp);
+		if (c.net.mode != NET_NONE && net_leases_release(p, name, &ignore) < 0)
+			log_warn("%s", ignore.msg);
+	}
 out:
 	instance_config_free(&c);
 	instance_paths_free(&ip);
@@ -440,6 +452,9 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 	r = rm_rf_at(AT_FDCWD, tmp);
 	if (r < 0)
 		return berr_set(err, -r, "remove %s", tmp);
+	/* The instance is gone: its addresses are free for the next create. */
+	if (c->net.mode != NET_NONE && ipam_release(ip->netdir, c->name, err) < 0)
+		log_warn("%s", err->msg);
 	rm_rf_at(AT_FDCWD, ip->logdir);
 	unlink(ip->state);
 	unlink(ip->sock);

@@ -29,6 +29,8 @@ typedef struct monitor {
 	container ct;
 	instance_state st;
 	bool stopping; /* the monitor was asked to stop: no reboot */
+	net_plan net;  /* this boot's network */
+	char *resolv;  /* this boot's resolv.conf in the run dir, or NULL */
 } monitor;
 
 int instance_spec(const instance_config *c, const instance_paths *ip, const char *lower,
@@ -74,6 +76,7 @@ static void limits_reload(monitor *m)
 		return;
 	}
 	m->c.limits = now.limits;
+	m->c.net = now.net; /* rates changed by berth set */
 	instance_config_free(&now);
 }
 
@@ -89,6 +92,15 @@ static int boot(monitor *m, berr *err)
 
 	limits_reload(m);
 	r = instance_spec(&m->c, &m->ip, m->lower, env, args, &s, err);
+	/* Built at every boot: the addresses are the config's, so they survive reboots. */
+	if (r >= 0)
+		r = instance_net_plan(m->p, &m->c, &m->net, err);
+	free(m->resolv);
+	m->resolv = NULL;
+	if (r >= 0)
+		r = instance_net_resolv(m->p, &m->c, &m->ip, &m->resolv, err);
+	s.net = &m->net;
+	s.resolv_conf = m->resolv;
 	if (r >= 0)
 		r = container_start(&ctx, &s, &m->ct, &status, err);
 	free(env[0]);
@@ -183,6 +195,9 @@ static bool end_boot(monitor *m)
 	state_save(m, reboot ? "rebooting" : "stopping");
 	console_server_set_master(m->cs, -EBADF);
 	if (container_destroy(&m->ct, &err) < 0)
+		log_error("%s: %s", m->c.name, err.msg);
+	/* The namespace is gone; wait until its host-side link is too. */
+	if (m->net.mode != NET_NONE && netns_teardown(&m->net, &err) < 0)
 		log_error("%s: %s", m->c.name, err.msg);
 	snprintf(note, sizeof(note), "\r\n[berth: %s %s: %s]\r\n", m->c.name,
 		 reboot ? "rebooting" : "stopped", m->st.last_exit);
@@ -294,6 +309,7 @@ int monitor_main(const berth_paths *p, const char *name, int notify_fd, int lock
 	closep(&m.timerfd);
 	closep(&lock_fd);
 	free(m.lower);
+	free(m.resolv);
 	instance_config_free(&m.c);
 	instance_paths_free(&m.ip);
 	return r;

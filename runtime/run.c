@@ -91,6 +91,28 @@ static int write_idmaps(pid_t pid, const spec *s, berr *err)
 	return r;
 }
 
+/*
+ * The network goes in while the child waits for SYNC_GO: the veth's peer is
+ * moved into its namespace and configured there before anything of the
+ * container runs.
+ */
+static int net_up(pid_t pid, const spec *s, berr *err)
+{
+	if (!s->net || s->net->mode == NET_NONE)
+		return 0;
+	return netns_setup(s->net, pid, err);
+}
+
+/* Undo net_up after a later failure; returns r. */
+static int net_down(const spec *s, int r)
+{
+	berr ignore = {0};
+
+	if (s->net && s->net->mode != NET_NONE && netns_teardown(s->net, &ignore) < 0)
+		log_warn("%s", ignore.msg);
+	return r;
+}
+
 /* Give the child its id maps and root, then wait until it has exec'd or failed. */
 static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 {
@@ -109,11 +131,13 @@ static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 			return berr_set(err, errno, "open %s", path);
 	}
 	r = rootfs_open_lower(s->root.path, userns, &lower, err);
+	if (r >= 0)
+		r = net_up(c->pid, s, err);
 	if (r < 0)
 		return r;
 	r = sync_send(c->sock, &m, lower);
 	if (r < 0)
-		return berr_set(err, -r, "release the container");
+		return net_down(s, berr_set(err, -r, "release the container"));
 	for (;;) {
 		int fd = -EBADF;
 
@@ -121,7 +145,7 @@ static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 		if (r == 0)
 			return 0; /* EOF: the socket closed on exec */
 		if (r < 0)
-			return berr_set(err, -r, "wait for the container");
+			return net_down(s, berr_set(err, -r, "wait for the container"));
 		if (m.kind != SYNC_CONSOLE) {
 			closep(&fd);
 			break;
@@ -131,7 +155,7 @@ static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 	}
 	*err = m.err;
 	*ret_status = m.exit_status;
-	return -(m.err.code ? m.err.code : EINVAL);
+	return net_down(s, -(m.err.code ? m.err.code : EINVAL));
 }
 
 /* Does pid catch or ignore sig? A PID-namespace init ignores signals it does neither with. */

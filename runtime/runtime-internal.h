@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "ipam.h"
 #include "runtime.h"
 
 /*
@@ -142,3 +143,38 @@ int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int
  * datagram such as "READY=1\nSTATUS=running". A no-op without NOTIFY_SOCKET.
  */
 int host_notify(const char *state);
+
+/*
+ * net.c: an instance's network, from its config and the host's network.json
+ * (<etc>/network.json; missing: the built-in defaults, see docs/NETWORK.md).
+ */
+/* config.json's "network" object; absent: NET_NONE. */
+void instance_net_to_json(json_gen *g, const instance_net *n);
+int instance_net_from_json(const json_tree *t, instance_net *ret, berr *err);
+/* <etc>/network.json, and <lib>/network (the lease file's directory). */
+char *net_config_path(const berth_paths *p);
+char *net_leases_dir(const berth_paths *p);
+/*
+ * create: the instance's network from the options and network.json, with its
+ * addresses leased to name. Undo with net_leases_release().
+ */
+int instance_net_create(const berth_paths *p, const char *name, const create_opts *o,
+			instance_net *ret, berr *err);
+int net_leases_release(const berth_paths *p, const char *name, berr *err);
+/*
+ * clone: new_name gets a network like src's (mode, rates, anti-spoofing)
+ * with fresh addresses: one auto address per family src had.
+ */
+int net_leases_clone(const berth_paths *p, const instance_net *src, const char *new_name,
+		     instance_net *ret, berr *err);
+/* The plan for one boot of c (NET_NONE: nothing to set up). */
+int instance_net_plan(const berth_paths *p, const instance_config *c, net_plan *ret, berr *err);
+/*
+ * The resolv.conf text for instances: network.json's "dns" servers, else the
+ * host's own nameservers (host_resolv: its /etc/resolv.conf text, may be
+ * NULL) except loopback ones. NULL in *ret when there is none to give.
+ */
+int net_resolv_render(const net_config *c, const char *host_resolv, char **ret);
+/* Write ip->rundir/resolv.conf for a boot; *ret_path NULL when there is nothing to write. */
+int instance_net_resolv(const berth_paths *p, const instance_config *c, const instance_paths *ip,
+			char **ret_path, berr *err);

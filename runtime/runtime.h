@@ -17,6 +17,7 @@
 
 #include "cgroups.h"
 #include "common.h"
+#include "netns.h"
 
 /* Where berth keeps its files; everything moves with --root / BERTH_ROOT. */
 typedef struct berth_paths {
@@ -31,6 +32,7 @@ typedef struct berth_paths {
 	 * host never share a cgroup.
 	 */
 	char *cgroup;
+	char *etc; /* /etc/berth (with --root: root/etc): network.json */
 } berth_paths;
 
 /* root == NULL: the system paths; else root/lib, root/run, root/log. */
@@ -113,6 +115,13 @@ typedef struct spec {
 	 * and before clone3 (NULL: none). Refused when the host cannot enforce one.
 	 */
 	const cg_limits *limits;
+	/*
+	 * The network, set up by the parent after the id maps are written and
+	 * before the command runs (NULL or NET_NONE: loopback only).
+	 */
+	const net_plan *net;
+	/* A host file bound read-only at /etc/resolv.conf (NULL: the root's own). */
+	const char *resolv_conf;
 } spec;
 
 /* Defaults: userns on, ids from IDMAP_DEFAULT_BASE, cwd "/", hostname NULL. */
@@ -212,6 +221,16 @@ init_signals init_flavour_signals(init_flavour f);
 init_flavour init_flavour_detect(const char *lower_dir, const char *upper_dir,
 				 const char *init_path);
 
+/* An instance's network (config.json "network"); NET_NONE when absent (older configs). */
+typedef struct instance_net {
+	net_mode mode;
+	net_addr addrs[NET_MAX_ADDRS]; /* leased at create, released at delete */
+	size_t n_addrs;
+	uint64_t rate_in;  /* bits/s towards the instance, 0: unlimited */
+	uint64_t rate_out; /* bits/s from the instance */
+	bool antispoof;
+} instance_net;
+
 typedef struct instance_config {
 	char *name;
 	char *uuid; /* stable machine UUID, "8-4-4-4-12" hex */
@@ -227,6 +246,7 @@ typedef struct instance_config {
 	unsigned int stop_timeout; /* seconds, default 30 */
 	int64_t created;           /* unix time */
 	cg_limits limits;          /* applied at every boot; config.json "limits" */
+	instance_net net;
 } instance_config;
 
 void instance_config_init(instance_config *c); /* defaults, all strings NULL */
@@ -271,6 +291,7 @@ typedef struct instance_paths {
 	char *logdir; /* <log>/NAME */
 	char *log;    /* logdir/console.log */
 	char *cgroup; /* "<paths cgroup>/NAME", e.g. "berth/web1" */
+	char *netdir; /* <lib>/network: the address leases of all instances */
 } instance_paths;
 
 int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *name);
@@ -289,6 +310,13 @@ typedef struct create_opts {
 	bool idmap_set;
 	idmap map;
 	cg_limits limits; /* parsed with cg_limits_parse; checked against the host at create */
+	/* Network (runtime/net.c); NULL/0: network.json's mode, rates and one auto address per family. */
+	const char *net_mode;           /* "routed", "bridge", "none" */
+	const char *ips[NET_MAX_ADDRS]; /* --ip: "auto" or ADDR/PREFIX */
+	size_t n_ips;
+	const char *net_rate_in;  /* --net-rate-in, e.g. "100mbit" */
+	const char *net_rate_out; /* --net-rate-out */
+	bool no_antispoof;
 } create_opts;
 
 int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err);
@@ -312,6 +340,13 @@ int instance_kill(const berth_paths *p, const char *name, int sig, berr *err);
 int instance_set(const berth_paths *p, const char *name, const cg_limits *changes, berr *err);
 /* Can this host enforce l? The error names the missing controller and the option. */
 int limits_host_check(const cg_limits *l, berr *err);
+/*
+ * Change the network rates (net.c): saved in config.json, and set live on a
+ * running instance's host-side link. set_in/set_out: which to change.
+ * Returns 1 when applied to a running instance, 0 when only saved.
+ */
+int instance_set_rate(const berth_paths *p, const char *name, bool set_in, uint64_t rate_in,
+		      bool set_out, uint64_t rate_out, berr *err);
 
 typedef struct instance_status {
 	instance_config config;
@@ -369,8 +404,10 @@ int instance_freeze(const berth_paths *p, const char *name, bool freeze, berr *e
  */
 typedef struct instance_stats {
 	char name[INSTANCE_NAME_MAX + 1];
-	int cgfd;     /* its cgroup directory (O_PATH), -EBADF when it has none */
-	bool running; /* its cgroup is populated */
+	bool have_net;    /* it has a host-side link (netns_counters) */
+	net_counters net; /* the last sample's */
+	int cgfd;         /* its cgroup directory (O_PATH), -EBADF when it has none */
+	bool running;     /* its cgroup is populated */
 	bool frozen;
 	cg_stats cg;         /* the last sample */
 	uint64_t sampled_ns; /* CLOCK_MONOTONIC of that sample */

@@ -126,6 +126,16 @@ out:
 	return r;
 }
 
+/* The host side's counters; an instance without a network has no such link (-ENODEV). */
+static void net_sample(instance_stats *e)
+{
+	char ifname[NET_IFNAMSIZ];
+	berr ignore = {0};
+
+	net_host_ifname(e->name, ifname);
+	e->have_net = netns_counters(ifname, &e->net, &ignore) >= 0;
+}
+
 static void sample_one(instance_stats *e)
 {
 	cg_stats now;
@@ -145,6 +155,7 @@ static void sample_one(instance_stats *e)
 	e->sampled_ns = t;
 	e->running = true;
 	e->frozen = now.frozen;
+	net_sample(e);
 	if (e->prev_ns && t > e->prev_ns && (now.have & e->prev.have & CG_HAVE_CPU_USAGE) &&
 	    now.cpu_usage_usec >= e->prev.cpu_usage_usec) {
 		e->cpu_pct = (double)(now.cpu_usage_usec - e->prev.cpu_usage_usec) * 1e5 /

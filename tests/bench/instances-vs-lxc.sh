@@ -178,7 +178,8 @@ inside() {
 	for ((i = 0; i < INSTANCES; i++)); do
 		n=bench-$TAG-$i
 		CREATED_BERTH+=("$n")
-		"$BERTH" --root "$ROOT" create "$n" >/dev/null
+		# --net none: like the LXC peer's lxc.net.0.type = empty (no host network touched)
+		"$BERTH" --root "$ROOT" create --net none "$n" >/dev/null
 		CREATED_LXC+=("$n")
 		lxc-create -P "$LXCPATH" -n "$n" -t busybox -f "$ROOT/lxc.conf" >"$res/lxc-create.log" 2>&1 ||
 			die "lxc-create failed: $(tail -5 "$res/lxc-create.log")"

@@ -48,20 +48,28 @@ need_tools() {
 }
 
 # private_mntns MARKER ARG...: re-exec this script with ARGs in a private mount
-# namespace. The environment variable MARKER carries the host's namespace id,
-# so the inner run can prove it is somewhere else before it mounts anything.
+# namespace and a private network namespace (instances get veths and routes:
+# never in the machine's own). The environment variable MARKER carries the
+# host's namespace ids, so the inner run can prove it is somewhere else before
+# it mounts or links anything.
 private_mntns() {
 	local marker=$1 host
 	shift
 	if [ -z "${!marker:-}" ]; then
-		host=$(readlink /proc/self/ns/mnt)
+		host="$(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/net)"
 		export "$marker=$host"
-		exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
+		exec unshare --mount --propagation private --net -- "$BASH" "$0" "$@"
 	fi
-	if [ "$(readlink /proc/self/ns/mnt)" = "${!marker}" ]; then
+	if [ "$(readlink /proc/self/ns/mnt)" = "${!marker% *}" ]; then
 		echo "Bail out! not in a private mount namespace; refusing to mount anything" >&2
 		exit 1
 	fi
+	if [ "$(readlink /proc/self/ns/net)" = "${!marker#* }" ]; then
+		echo "Bail out! not in a private network namespace; refusing to make links" >&2
+		exit 1
+	fi
+	# The private namespace's loopback starts down.
+	if command -v ip >/dev/null; then ip link set lo up; fi
 }
 
 # --- results -----------------------------------------------------------------
