@@ -100,7 +100,12 @@ static const char create_usage[] =
 	"  --stop-timeout S      seconds `stop` waits for a clean shutdown (default 30)\n"
 	"  --autostart           start at host boot (with the systemd units)\n"
 	"  --userns=host         no user namespace: root inside is host root (unsafe)\n"
-	"  --idmap BASE[:COUNT]  host ids the instance's ids map to (default 1000000:65536)\n"
+	"  --idmap auto|BASE[:COUNT]  host ids the instance's ids map to: auto (default)\n"
+	"                        takes the lowest free range of 65536 from the pool\n"
+	"                        (1000000 upward, or user berth's /etc/subuid ranges); a\n"
+	"                        BASE that overlaps another instance's range is refused\n"
+	"  --disk SIZE           limit its disk (e.g. 20G): a file system of its own that\n"
+	"                        `df /` shows inside; grow it with berth set --disk\n"
 	"\n"
 	"Limits (checked against this host now, applied at every boot; change them with\n"
 	"berth set, which describes each):\n"
@@ -122,6 +127,7 @@ enum {
 	O_FORCE,
 	O_JSON,
 	O_FOREGROUND,
+	O_DISK,
 	O_LIMIT = 512 /* + cg_limit_key */
 };
 
@@ -151,8 +157,13 @@ static int create_opt(int c, void *arg, berr *err)
 		o->autostart = true;
 		return 0;
 	case O_IDMAP:
-		o->idmap_set = true;
-		return idmap_parse(optarg, &o->map, err);
+		o->idmap_set = !str_eq(optarg, "auto");
+		return o->idmap_set ? idmap_parse(optarg, &o->map, err) : 0;
+	case O_DISK:
+		if (parse_size(optarg, &o->disk) < 0 || o->disk == 0)
+			return berr_setx(err, EINVAL, "--disk \"%s\": not a size (use e.g. 20G)",
+					 optarg);
+		return 0;
 	case O_TIMEOUT:
 		if (parse_u32(optarg, &n) < 0 || n == 0 || n > 86400)
 			return berr_setx(err, EINVAL,
@@ -185,6 +196,7 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"autostart", no_argument, NULL, O_AUTOSTART},
 		{"userns", required_argument, NULL, O_USERNS},
 		{"idmap", required_argument, NULL, O_IDMAP},
+		{"disk", required_argument, NULL, O_DISK},
 		{"cpus", required_argument, NULL, O_LIMIT + CG_CPUS},
 		{"cpu-weight", required_argument, NULL, O_LIMIT + CG_CPU_WEIGHT},
 		{"cpuset", required_argument, NULL, O_LIMIT + CG_CPUSET},
@@ -200,7 +212,7 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	create_opts o = {.userns = true};
+	create_opts o = {.userns = true, .map = {0, IDMAP_DEFAULT_BASE, IDMAP_DEFAULT_COUNT}};
 	berth_paths p = {0};
 	berr err = {0};
 	const char *name = NULL;
@@ -483,6 +495,13 @@ static void print_status(const instance_status *st)
 	printf("autostart:  %s\n", c->autostart ? "yes" : "no");
 	format_limits(&c->limits, limits, sizeof(limits));
 	printf("limits:     %s\n", limits);
+	if (c->disk != DISK_NONE)
+		printf("disk:       %.1f MiB used of %.1f MiB (%s backend%s)\n",
+		       (double)st->disk_used / 1048576.0, (double)c->disk_limit / 1048576.0,
+		       disk_backend_name(c->disk),
+		       st->disk_live ? "" : ", image blocks while stopped");
+	else
+		printf("disk:       no limit (shares the store's file system)\n");
 	printf("uuid:       %s\n", c->uuid);
 }
 
@@ -511,6 +530,10 @@ static void status_json(json_gen *g, const instance_status *st)
 	json_gen_key_bool(g, "autostart", c->autostart);
 	json_gen_key_bool(g, "userns", c->userns);
 	json_gen_key_u64(g, "idmap_base", c->userns ? c->map.outside : 0);
+	json_gen_key_u64(g, "idmap_count", c->userns ? c->map.count : 0);
+	json_gen_key_string(g, "disk_backend", disk_backend_name(c->disk));
+	json_gen_key_u64(g, "disk_limit", c->disk_limit);
+	json_gen_key_u64(g, "disk_used", st->disk_used);
 	json_gen_key_string(g, "uuid", c->uuid);
 	limits_json(g, &c->limits);
 	json_gen_map_close(g);

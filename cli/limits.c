@@ -28,19 +28,24 @@ static const char set_usage[] =
 	"  --io-write-iops DEV=N     write operations per second\n"
 	"                        DEV: a block device path (/dev/vdb) or MAJ:MIN (254:16);\n"
 	"                        repeat an io option for several disks\n"
+	"  --disk SIZE           grow the disk of an instance made with --disk (online\n"
+	"                        when it runs); shrinking is refused\n"
 	"\n"
 	"See docs/LIMITS.md.\n";
 
 #define O_LIMIT 512
+#define O_DISK 1024
 
-static int set_parse(int argc, char **argv, cg_limits *l, const char **name, berr *err)
+static int set_parse(int argc, char **argv, cg_limits *l, uint64_t *disk, const char **name,
+		     berr *err)
 {
-	struct option opts[CG_LIMIT_KEYS + 2] = {{0}};
+	struct option opts[CG_LIMIT_KEYS + 3] = {{0}};
 	int c, n = 0;
 
 	for (int k = 0; k < CG_LIMIT_KEYS; k++, n++)
 		opts[n] = (struct option){cg_limit_option((cg_limit_key)k), required_argument, NULL,
 					  O_LIMIT + k};
+	opts[n++] = (struct option){"disk", required_argument, NULL, O_DISK};
 	opts[n] = (struct option){"help", no_argument, NULL, 'h'};
 	optind = 0;
 	opterr = 0;
@@ -53,6 +58,13 @@ static int set_parse(int argc, char **argv, cg_limits *l, const char **name, ber
 			return berr_setx(err, EINVAL, "%s '%s' (see berth set --help)",
 					 c == ':' ? "missing value for" : "unknown option",
 					 argv[optind - 1]);
+		if (c == O_DISK) {
+			if (parse_size(optarg, disk) < 0 || *disk == 0)
+				return berr_setx(err, EINVAL,
+						 "--disk \"%s\": not a size (use e.g. 20G)",
+						 optarg);
+			continue;
+		}
 		int r = cg_limits_parse(l, (cg_limit_key)(c - O_LIMIT), optarg, err);
 		if (r < 0)
 			return r;
@@ -63,7 +75,7 @@ static int set_parse(int argc, char **argv, cg_limits *l, const char **name, ber
 	if (optind + 1 < argc)
 		return berr_setx(err, EINVAL, "unexpected argument '%s'", argv[optind + 1]);
 	*name = argv[optind];
-	if (!l->set)
+	if (!l->set && !*disk)
 		return berr_setx(err, EINVAL, "no limit given (see berth set --help)");
 	return 0;
 }
@@ -71,15 +83,26 @@ static int set_parse(int argc, char **argv, cg_limits *l, const char **name, ber
 int cmd_set(const global_opts *g, int argc, char **argv)
 {
 	cg_limits l = {0};
+	uint64_t disk = 0;
 	const char *name = NULL;
 	berth_paths p = {0};
 	berr err = {0};
-	int r = set_parse(argc, argv, &l, &name, &err);
+	int r = set_parse(argc, argv, &l, &disk, &name, &err);
 
 	if (r == 1)
 		return 0;
 	if (r >= 0)
 		r = cli_paths(g, "set", &p, &err);
+	if (r >= 0 && disk) {
+		r = instance_set_disk(&p, name, disk, &err);
+		if (r >= 0)
+			printf("%s: disk %s\n", name,
+			       r == 1 ? "grown and saved" : "grown and saved (stopped)");
+	}
+	if (r >= 0 && !l.set) {
+		berth_paths_free(&p);
+		return 0;
+	}
 	if (r >= 0)
 		r = instance_set(&p, name, &l, &err);
 	berth_paths_free(&p);

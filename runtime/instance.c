@@ -318,6 +318,13 @@ static int config_from_opts(instance_config *c, const char *name, const create_o
 	if (o->idmap_set)
 		c->map = o->map;
 	c->limits = o->limits;
+	if (o->disk) {
+		c->disk = DISK_IMAGE;
+		c->disk_limit = o->disk;
+		r = disk_size_check(o->disk, err);
+		if (r < 0)
+			return r;
+	}
 	c->created = (int64_t)time(NULL);
 	/* Refused now what this host could never enforce, rather than at every start. */
 	return limits_host_check(&c->limits, err);
@@ -334,15 +341,43 @@ static int make_rw(const char *dir, const instance_config *c, berr *err)
 
 		if (!p)
 			return -ENOMEM;
-		if (mkdir(p, 0755) < 0 || chown(p, uid, uid) < 0)
+		/* rw itself exists already when it is a disk image's mount point. */
+		if ((mkdir(p, 0755) < 0 && (i > 0 || errno != EEXIST)) || chown(p, uid, uid) < 0)
 			return berr_set(err, errno, "create %s", p);
 	}
 	return 0;
 }
 
+/* rw/ under dir (on its own disk image with --disk), with the machine's identity in upper. */
+static int fill_rw(const char *dir, const instance_config *c, const char *lower, berr *err)
+{
+	_cleanup_free_ char *rw = str_printf("%s/rw", dir), *upper = str_printf("%s/rw/upper", dir);
+	berr ignore = {0};
+	int r;
+
+	if (!rw || !upper)
+		return berr_set(err, ENOMEM, "paths");
+	if (c->disk == DISK_IMAGE) {
+		if (mkdir(rw, 0755) < 0)
+			return berr_set(err, errno, "create %s", rw);
+		r = disk_image_create(dir, c->disk_limit, c->userns ? c->map.outside : 0, err);
+		if (r >= 0)
+			r = disk_mount(dir, rw, err);
+		if (r < 0)
+			return r;
+	}
+	r = make_rw(dir, c, err);
+	if (r >= 0)
+		r = instance_identity_write(upper, lower, c, err);
+	if (c->disk == DISK_IMAGE && disk_umount(rw, &ignore) < 0 && r >= 0)
+		r = berr_setx(err, EBUSY, "%s", ignore.msg);
+	return r;
+}
+
 int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err)
 {
 	_cleanup_free_ char *lower = NULL, *tmp = NULL, *cfg_path = NULL, *parent = NULL;
+	_cleanup_close_ int idlock = -EBADF;
 	instance_config c;
 	instance_paths ip;
 	int r;
@@ -367,6 +402,14 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 			      name, name);
 		goto out;
 	}
+	/* The range is ours from here until the config naming it is in place (idrange.c). */
+	if (c.userns) {
+		r = idrange_lock(p, &idlock, err);
+		if (r >= 0)
+			r = idrange_assign(p, o->idmap_set, &c.map, err);
+		if (r < 0)
+			goto out;
+	}
 	/* Made aside and renamed into place: a half-made instance never appears. */
 	parent = str_printf("%s/instances", p->lib);
 	tmp = str_printf("%s/.%s.tmp-%d", parent, name, (int)getpid());
@@ -380,7 +423,7 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 		r = berr_set(err, r < 0 ? -r : errno, "create %s", tmp);
 		goto out;
 	}
-	r = make_rw(tmp, &c, err);
+	r = fill_rw(tmp, &c, lower, err);
 	if (r >= 0)
 		r = instance_config_save(cfg_path, &c, err);
 	if (r >= 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, ip.dir, RENAME_NOREPLACE) < 0)
@@ -434,6 +477,9 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 		return r;
 	if (!tmp)
 		return berr_set(err, ENOMEM, "paths");
+	/* A disk image left mounted (a monitor that died) goes first, or rw/ could not go. */
+	if (c->disk == DISK_IMAGE && (r = disk_umount(ip->rw, err)) < 0)
+		return r;
 	/* Out of sight first, so that a half-deleted instance never shows. */
 	if (rename(ip->dir, tmp) < 0)
 		return berr_set(err, errno, "delete %s", ip->dir);
@@ -477,6 +523,8 @@ int instance_status_get(const berth_paths *p, const char *name, instance_status 
 		}
 		ret->monitor_alive = proc_alive(ret->state.monitor_pid, ret->state.monitor_start);
 		ret->boots = instance_boots_read(&ip);
+		if (ret->config.disk == DISK_IMAGE)
+			disk_usage(ip.dir, ip.rw, &ret->disk_used, &ret->disk_live);
 	}
 	instance_paths_free(&ip);
 	if (r < 0)

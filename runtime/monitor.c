@@ -204,6 +204,9 @@ static int monitor_setup(monitor *m, const char *name, berr *err)
 					    &m->lower, err);
 	if (r >= 0 && (r = mkdir_p(m->ip.logdir, 0750)) < 0)
 		berr_set(err, -r, "create %s", m->ip.logdir);
+	/* The instance's own disk, mounted as rw/ for as long as this monitor lives. */
+	if (r >= 0 && m->c.disk == DISK_IMAGE)
+		r = disk_mount(m->ip.dir, m->ip.rw, err);
 	if (r >= 0)
 		r = console_server_new(m->ip.sock, m->ip.log, CONSOLE_LOG_MAX, &m->cs, err);
 	if (r < 0)
@@ -287,6 +290,12 @@ int monitor_main(const berth_paths *p, const char *name, int notify_fd, int lock
 		berr ignore = {0};
 
 		container_destroy(&m.ct, &ignore);
+	}
+	if (m.c.disk == DISK_IMAGE) {
+		berr ignore = {0};
+
+		if (disk_umount(m.ip.rw, &ignore) < 0)
+			log_error("%s: %s", name, ignore.msg);
 	}
 	console_server_free(m.cs);
 	closep(&m.epfd);

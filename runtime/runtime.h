@@ -212,6 +212,14 @@ init_signals init_flavour_signals(init_flavour f);
 init_flavour init_flavour_detect(const char *lower_dir, const char *upper_dir,
 				 const char *init_path);
 
+/* Where an instance's disk limit is enforced (docs/STORAGE.md). */
+typedef enum disk_backend {
+	DISK_NONE = 0, /* no limit: the upper layer shares the store's file system */
+	DISK_IMAGE,    /* a sparse ext4 image of its own, on a loop device, mounted as rw/ */
+} disk_backend;
+
+const char *disk_backend_name(disk_backend b);
+
 typedef struct instance_config {
 	char *name;
 	char *uuid; /* stable machine UUID, "8-4-4-4-12" hex */
@@ -227,6 +235,8 @@ typedef struct instance_config {
 	unsigned int stop_timeout; /* seconds, default 30 */
 	int64_t created;           /* unix time */
 	cg_limits limits;          /* applied at every boot; config.json "limits" */
+	disk_backend disk;         /* config.json "disk": {"backend", "limit"} */
+	uint64_t disk_limit;       /* bytes; 0 with DISK_NONE */
 } instance_config;
 
 void instance_config_init(instance_config *c); /* defaults, all strings NULL */
@@ -286,8 +296,9 @@ typedef struct create_opts {
 	unsigned int stop_timeout; /* 0: 30 s */
 	bool autostart;
 	bool userns;
-	bool idmap_set;
+	bool idmap_set; /* a fixed --idmap BASE[:COUNT]; else the lowest free range */
 	idmap map;
+	uint64_t disk;    /* --disk SIZE in bytes, 0: no limit */
 	cg_limits limits; /* parsed with cg_limits_parse; checked against the host at create */
 } create_opts;
 
@@ -310,6 +321,11 @@ int instance_kill(const berth_paths *p, const char *name, int sig, berr *err);
  * to a running instance, 0 when only saved.
  */
 int instance_set(const berth_paths *p, const char *name, const cg_limits *changes, berr *err);
+/*
+ * Grow the instance's disk (--disk) to size bytes: online when it runs. A
+ * smaller size is refused. Returns 1 when it runs (the guest sees it now).
+ */
+int instance_set_disk(const berth_paths *p, const char *name, uint64_t size, berr *err);
 /* Can this host enforce l? The error names the missing controller and the option. */
 int limits_host_check(const cg_limits *l, berr *err);
 
@@ -320,6 +336,8 @@ typedef struct instance_status {
 	bool monitor_alive;
 	unsigned int boots; /* since create */
 	bool frozen;        /* running, and its cgroup is frozen (berth freeze) */
+	uint64_t disk_used; /* with a disk limit: bytes used */
+	bool disk_live;     /* disk_used is the mounted file system's (else the image's blocks) */
 } instance_status;
 
 int instance_status_get(const berth_paths *p, const char *name, instance_status *ret, berr *err);
