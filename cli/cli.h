@@ -56,6 +56,7 @@ int cmd_enter(const global_opts *g, int argc, char **argv);
 int cmd_console(const global_opts *g, int argc, char **argv);
 /* limits.c */
 int cmd_set(const global_opts *g, int argc, char **argv);
+int cmd_clone(const global_opts *g, int argc, char **argv);
 /* stats.c */
 int cmd_stats(const global_opts *g, int argc, char **argv);
 int cmd_freeze(const global_opts *g, int argc, char **argv);

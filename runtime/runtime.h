@@ -303,6 +303,13 @@ typedef struct create_opts {
 } create_opts;
 
 int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err);
+/*
+ * A copy of the stopped instance src named dst: its config and writable layer,
+ * with a new UUID, its own id range (every owner moved to it), a new
+ * /etc/machine-id and dst's /etc/hostname. A running src is refused; a
+ * failure leaves nothing.
+ */
+int instance_clone(const berth_paths *p, const char *src, const char *dst, berr *err);
 /* Refuses a running instance unless force (then it is stopped at once first). */
 int instance_delete(const berth_paths *p, const char *name, bool force, berr *err);
 /* Start: returns when init runs. foreground: become the monitor (for systemd), never detach. */
