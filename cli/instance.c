@@ -104,8 +104,10 @@ static const char create_usage[] =
 	"                        takes the lowest free range of 65536 from the pool\n"
 	"                        (1000000 upward, or user berth's /etc/subuid ranges); a\n"
 	"                        BASE that overlaps another instance's range is refused\n"
-	"  --disk SIZE           limit its disk (e.g. 20G): a file system of its own that\n"
-	"                        `df /` shows inside; grow it with berth set --disk\n"
+	"  --disk SIZE           limit its disk (e.g. 20G), as `df /` inside shows; change\n"
+	"                        it with berth set --disk (docs/STORAGE.md)\n"
+	"  --disk-backend B      auto (default: project where the store's file system\n"
+	"                        enforces project quotas, else image), project or image\n"
 	"\n"
 	"Limits (checked against this host now, applied at every boot; change them with\n"
 	"berth set, which describes each):\n"
@@ -128,6 +130,7 @@ enum {
 	O_JSON,
 	O_FOREGROUND,
 	O_DISK,
+	O_DISK_BACKEND,
 	O_LIMIT = 512 /* + cg_limit_key */
 };
 
@@ -159,6 +162,9 @@ static int create_opt(int c, void *arg, berr *err)
 	case O_IDMAP:
 		o->idmap_set = !str_eq(optarg, "auto");
 		return o->idmap_set ? idmap_parse(optarg, &o->map, err) : 0;
+	case O_DISK_BACKEND:
+		o->disk_backend = optarg;
+		return 0;
 	case O_DISK:
 		if (parse_size(optarg, &o->disk) < 0 || o->disk == 0)
 			return berr_setx(err, EINVAL, "--disk \"%s\": not a size (use e.g. 20G)",
@@ -197,6 +203,7 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"userns", required_argument, NULL, O_USERNS},
 		{"idmap", required_argument, NULL, O_IDMAP},
 		{"disk", required_argument, NULL, O_DISK},
+		{"disk-backend", required_argument, NULL, O_DISK_BACKEND},
 		{"cpus", required_argument, NULL, O_LIMIT + CG_CPUS},
 		{"cpu-weight", required_argument, NULL, O_LIMIT + CG_CPU_WEIGHT},
 		{"cpuset", required_argument, NULL, O_LIMIT + CG_CPUSET},
@@ -224,6 +231,8 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		r = name_operand(argc, argv, &name, &err);
 	if (r >= 0 && o.idmap_set && !o.userns)
 		r = berr_setx(&err, EINVAL, "--idmap and --userns=host both given (choose one)");
+	if (r >= 0 && o.disk_backend && !o.disk)
+		r = berr_setx(&err, EINVAL, "--disk-backend without --disk (give the size too)");
 	if (r >= 0)
 		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)

@@ -64,6 +64,11 @@ static int clone_rw(const instance_paths *sp, const instance_config *src, const 
 
 	if (!rw || mkdir(rw, 0755) < 0)
 		return berr_set(err, rw ? errno : ENOMEM, "create %s", rw ? rw : "rw");
+	/* Its own project, set before anything is copied in, so every copy is charged to it. */
+	if (dst->disk == DISK_PROJECT &&
+	    ((r = quota_project_assign(rw, dst->map.outside, err)) < 0 ||
+	     (r = quota_project_limit(tmp, dst->map.outside, dst->disk_limit, err)) < 0))
+		return r;
 	if (dst->disk == DISK_IMAGE) {
 		r = disk_image_create(tmp, dst->disk_limit, dst->userns ? dst->map.outside : 0,
 				      err);
@@ -168,8 +173,11 @@ static int op_clone(const instance_paths *sp, const instance_config *src, void *
 			r = instance_config_save(cfg, &dst, err);
 		if (r >= 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, dp.dir, RENAME_NOREPLACE) < 0)
 			r = berr_set(err, errno, "rename %s to %s", tmp, dp.dir);
-		if (r < 0)
+		if (r < 0) {
 			rm_rf_at(AT_FDCWD, tmp);
+			if (dst.disk == DISK_PROJECT)
+				quota_project_limit(sp->dir, dst.map.outside, 0, &(berr){0});
+		}
 	}
 	instance_config_free(&dst);
 	instance_paths_free(&dp);

@@ -143,7 +143,10 @@ int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_le
 	return json_gen_finish(g, ret, ret_len);
 }
 
-const char *disk_backend_name(disk_backend b) { return b == DISK_IMAGE ? "image" : "none"; }
+const char *disk_backend_name(disk_backend b)
+{
+	return b == DISK_IMAGE ? "image" : b == DISK_PROJECT ? "project" : "none";
+}
 
 /*
  * Field readers. Each returns 0 when the field is absent (the default stays),
@@ -328,10 +331,14 @@ static int config_disk(const json_tree *t, instance_config *c, berr *err)
 	if (r < 0)
 		return type_error("disk", "an object with backend and limit", err);
 	r = json_get_string(obj, "backend", &backend);
-	if (r < 0 || !(str_eq(backend, "image") || str_eq(backend, "none")))
-		return berr_setx(err, EINVAL,
-				 "field \"disk.backend\": expected \"image\" or \"none\"");
-	c->disk = str_eq(backend, "image") ? DISK_IMAGE : DISK_NONE;
+	if (r < 0 ||
+	    !(str_eq(backend, "image") || str_eq(backend, "project") || str_eq(backend, "none")))
+		return berr_setx(
+			err, EINVAL,
+			"field \"disk.backend\": expected \"project\", \"image\" or \"none\"");
+	c->disk = str_eq(backend, "image")     ? DISK_IMAGE
+		  : str_eq(backend, "project") ? DISK_PROJECT
+					       : DISK_NONE;
 	r = get_u64(t, "disk/limit", &c->disk_limit, err);
 	if (r < 0)
 		return r;

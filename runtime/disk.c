@@ -341,10 +341,20 @@ static int op_set_disk(const instance_paths *ip, const instance_config *c, void 
 {
 	uint64_t size = *(uint64_t *)arg;
 	instance_config next = *c; /* shares c's strings: never freed */
-	int running = instance_running(ip, err), r;
+	int running = instance_running(ip, err), r = 0;
 
 	if (running < 0)
 		return running;
+	if (c->disk == DISK_PROJECT) {
+		/* A quota changes at once, running or not; a smaller one just stops new writes. */
+		next.disk_limit = size;
+		r = disk_size_check(size, err);
+		if (r >= 0)
+			r = quota_project_limit(ip->dir, c->map.outside, size, err);
+		if (r >= 0 && (r = instance_config_save(ip->config, &next, err)) < 0)
+			quota_project_limit(ip->dir, c->map.outside, c->disk_limit, &(berr){0});
+		return r < 0 ? r : running;
+	}
 	if (c->disk != DISK_IMAGE)
 		return berr_setx(err, EINVAL,
 				 "%s was created without --disk; its disk cannot be limited "

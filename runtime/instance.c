@@ -357,6 +357,16 @@ static int fill_rw(const char *dir, const instance_config *c, const char *lower,
 
 	if (!rw || !upper)
 		return berr_set(err, ENOMEM, "paths");
+	if (c->disk == DISK_PROJECT) {
+		/* Set before upper and work exist: they and all below inherit the project. */
+		if (mkdir(rw, 0755) < 0)
+			return berr_set(err, errno, "create %s", rw);
+		r = quota_project_assign(rw, c->map.outside, err);
+		if (r >= 0)
+			r = quota_project_limit(dir, c->map.outside, c->disk_limit, err);
+		if (r < 0)
+			return r;
+	}
 	if (c->disk == DISK_IMAGE) {
 		if (mkdir(rw, 0755) < 0)
 			return berr_set(err, errno, "create %s", rw);
@@ -423,14 +433,20 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 		r = berr_set(err, r < 0 ? -r : errno, "create %s", tmp);
 		goto out;
 	}
-	r = fill_rw(tmp, &c, lower, err);
+	if (c.disk != DISK_NONE)
+		r = disk_backend_choose(parent, o->disk_backend, &c, &c.disk, err);
+	if (r >= 0)
+		r = fill_rw(tmp, &c, lower, err);
 	if (r >= 0)
 		r = instance_config_save(cfg_path, &c, err);
 	if (r >= 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, ip.dir, RENAME_NOREPLACE) < 0)
 		r = errno == EEXIST ? berr_setx(err, EEXIST, "instance %s already exists", name)
 				    : berr_set(err, errno, "rename %s to %s", tmp, ip.dir);
-	if (r < 0)
+	if (r < 0) {
 		rm_rf_at(AT_FDCWD, tmp);
+		if (c.disk == DISK_PROJECT)
+			quota_project_limit(parent, c.map.outside, 0, &(berr){0});
+	}
 out:
 	instance_config_free(&c);
 	instance_paths_free(&ip);
@@ -486,6 +502,13 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 	r = rm_rf_at(AT_FDCWD, tmp);
 	if (r < 0)
 		return berr_set(err, -r, "remove %s", tmp);
+	/* Its files are gone, so is their usage: lift the limit, so the project id is clean. */
+	if (c->disk == DISK_PROJECT) {
+		_cleanup_free_ char *store = str_printf("%s/..", ip->dir);
+
+		if (!store || quota_project_limit(store, c->map.outside, 0, err) < 0)
+			log_warn("%s: %s", c->name, store ? err->msg : "out of memory");
+	}
 	rm_rf_at(AT_FDCWD, ip->logdir);
 	unlink(ip->state);
 	unlink(ip->sock);
@@ -525,6 +548,9 @@ int instance_status_get(const berth_paths *p, const char *name, instance_status 
 		ret->boots = instance_boots_read(&ip);
 		if (ret->config.disk == DISK_IMAGE)
 			disk_usage(ip.dir, ip.rw, &ret->disk_used, &ret->disk_live);
+		ret->disk_live = ret->disk_live || ret->config.disk == DISK_PROJECT;
+		if (ret->config.disk == DISK_PROJECT)
+			quota_project_usage(ip.dir, ret->config.map.outside, &ret->disk_used);
 	}
 	instance_paths_free(&ip);
 	if (r < 0)

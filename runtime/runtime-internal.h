@@ -203,3 +203,18 @@ bool machine_id_valid(const char *s, size_t len);
 void machine_id_from_uuid(const char *uuid, char out[33]);
 int instance_identity_write(const char *upper, const char *lower, const instance_config *c,
 			    berr *err);
+
+/*
+ * quota.c: the project backend of --disk. dir: any directory on the store's
+ * file system; projid: the instance's id range base.
+ */
+/* 2: project quotas enforced on dir's file system, 1: only counted, 0: neither. */
+int quota_project_state(const char *dir);
+/* The hard block limit of project projid (0: none). */
+int quota_project_limit(const char *dir, uint32_t projid, uint64_t bytes, berr *err);
+int quota_project_usage(const char *dir, uint32_t projid, uint64_t *ret_used);
+/* Put rw (a directory) in project projid, inherited by everything made below it. */
+int quota_project_assign(const char *rw, uint32_t projid, berr *err);
+/* The backend for c's --disk: want "project", "image", or NULL/"auto" (project where the store has it). */
+int disk_backend_choose(const char *store, const char *want, const instance_config *c,
+			disk_backend *ret, berr *err);

@@ -216,6 +216,7 @@ init_flavour init_flavour_detect(const char *lower_dir, const char *upper_dir,
 typedef enum disk_backend {
 	DISK_NONE = 0, /* no limit: the upper layer shares the store's file system */
 	DISK_IMAGE,    /* a sparse ext4 image of its own, on a loop device, mounted as rw/ */
+	DISK_PROJECT,  /* a project quota on rw/ (project id: the id range's base) */
 } disk_backend;
 
 const char *disk_backend_name(disk_backend b);
@@ -298,7 +299,8 @@ typedef struct create_opts {
 	bool userns;
 	bool idmap_set; /* a fixed --idmap BASE[:COUNT]; else the lowest free range */
 	idmap map;
-	uint64_t disk;    /* --disk SIZE in bytes, 0: no limit */
+	uint64_t disk;            /* --disk SIZE in bytes, 0: no limit */
+	const char *disk_backend; /* "project", "image", or NULL/"auto": project where possible */
 	cg_limits limits; /* parsed with cg_limits_parse; checked against the host at create */
 } create_opts;
 

@@ -330,6 +330,14 @@ want_rc 0
 [ "$(loops_of_root)" = 0 ] || why "loop devices left after delete"
 end
 
+begin "--disk-backend project on a store without project quotas is refused, naming the fix"
+before=$(find "$R/lib" | sort)
+brun create "$D" --disk 64M --disk-backend project
+want_refused "project quotas"
+grep -q 'quota,project' <<<"$ERR" || why "no hint how to enable them: $(q "$ERR")"
+[ "$(find "$R/lib" | sort)" = "$before" ] || why "files changed"
+end
+
 begin "a failed --disk create leaves no image, loop device or mount"
 before=$(find "$R/lib" | sort)
 brun create "$D" --disk 1M
