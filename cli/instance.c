@@ -106,6 +106,9 @@ static const char create_usage[] =
 	"                        BASE that overlaps another instance's range is refused\n"
 	"  --disk SIZE           limit its disk (e.g. 20G), as `df /` inside shows; change\n"
 	"                        it with berth set --disk (docs/STORAGE.md)\n"
+	"  --shifted-copy        boot from a copy of the template owned by its id range\n"
+	"                        (made once, cached) instead of an idmapped mount of it;\n"
+	"                        chosen by itself where the file system cannot idmap\n"
 	"  --disk-backend B      auto (default: project where the store's file system\n"
 	"                        enforces project quotas, else image), project or image\n"
 	"\n"
@@ -131,6 +134,7 @@ enum {
 	O_FOREGROUND,
 	O_DISK,
 	O_DISK_BACKEND,
+	O_SHIFTED,
 	O_LIMIT = 512 /* + cg_limit_key */
 };
 
@@ -162,6 +166,9 @@ static int create_opt(int c, void *arg, berr *err)
 	case O_IDMAP:
 		o->idmap_set = !str_eq(optarg, "auto");
 		return o->idmap_set ? idmap_parse(optarg, &o->map, err) : 0;
+	case O_SHIFTED:
+		o->shifted_copy = true;
+		return 0;
 	case O_DISK_BACKEND:
 		o->disk_backend = optarg;
 		return 0;
@@ -204,6 +211,7 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"idmap", required_argument, NULL, O_IDMAP},
 		{"disk", required_argument, NULL, O_DISK},
 		{"disk-backend", required_argument, NULL, O_DISK_BACKEND},
+		{"shifted-copy", no_argument, NULL, O_SHIFTED},
 		{"cpus", required_argument, NULL, O_LIMIT + CG_CPUS},
 		{"cpu-weight", required_argument, NULL, O_LIMIT + CG_CPU_WEIGHT},
 		{"cpuset", required_argument, NULL, O_LIMIT + CG_CPUSET},
@@ -231,6 +239,10 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		r = name_operand(argc, argv, &name, &err);
 	if (r >= 0 && o.idmap_set && !o.userns)
 		r = berr_setx(&err, EINVAL, "--idmap and --userns=host both given (choose one)");
+	if (r >= 0 && o.shifted_copy && !o.userns)
+		r = berr_setx(&err, EINVAL,
+			      "--shifted-copy and --userns=host both given (without a user "
+			      "namespace the template is used as it is)");
 	if (r >= 0 && o.disk_backend && !o.disk)
 		r = berr_setx(&err, EINVAL, "--disk-backend without --disk (give the size too)");
 	if (r >= 0)
@@ -504,6 +516,11 @@ static void print_status(const instance_status *st)
 	printf("autostart:  %s\n", c->autostart ? "yes" : "no");
 	format_limits(&c->limits, limits, sizeof(limits));
 	printf("limits:     %s\n", limits);
+	if (c->userns && c->lower_shifted)
+		printf("root:       overlay on an id-shifted copy of the template, not an "
+		       "idmapped mount\n");
+	else if (c->userns)
+		printf("root:       overlay on the template, idmapped\n");
 	if (c->disk != DISK_NONE)
 		printf("disk:       %.1f MiB used of %.1f MiB (%s backend%s)\n",
 		       (double)st->disk_used / 1048576.0, (double)c->disk_limit / 1048576.0,
@@ -541,6 +558,7 @@ static void status_json(json_gen *g, const instance_status *st)
 	json_gen_key_u64(g, "idmap_base", c->userns ? c->map.outside : 0);
 	json_gen_key_u64(g, "idmap_count", c->userns ? c->map.count : 0);
 	json_gen_key_string(g, "disk_backend", disk_backend_name(c->disk));
+	json_gen_key_string(g, "lower", c->userns && c->lower_shifted ? "shifted" : "idmapped");
 	json_gen_key_u64(g, "disk_limit", c->disk_limit);
 	json_gen_key_u64(g, "disk_used", st->disk_used);
 	json_gen_key_string(g, "uuid", c->uuid);

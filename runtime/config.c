@@ -132,6 +132,7 @@ int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_le
 	json_gen_key_int(g, "stop_timeout", c->stop_timeout);
 	json_gen_key_int(g, "created", c->created);
 	limits_to_json(g, &c->limits);
+	json_gen_key_string(g, "lower", c->lower_shifted ? "shifted" : "idmapped");
 	if (c->disk != DISK_NONE) {
 		json_gen_key(g, "disk");
 		json_gen_map_open(g);
@@ -319,6 +320,21 @@ static int config_limits(const json_tree *t, instance_config *c, berr *err)
 	return 0;
 }
 
+/* "lower": "idmapped" (absent too) or "shifted" (shifted.c). */
+static int config_lower(const json_tree *t, instance_config *c, berr *err)
+{
+	const char *lower = NULL;
+	int r = json_get_string(t, "lower", &lower);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || !(str_eq(lower, "shifted") || str_eq(lower, "idmapped")))
+		return berr_setx(err, EINVAL,
+				 "field \"lower\": expected \"idmapped\" or \"shifted\"");
+	c->lower_shifted = str_eq(lower, "shifted");
+	return 0;
+}
+
 /* "disk": {"backend": "image", "limit": 21474836480}; absent: no limit. */
 static int config_disk(const json_tree *t, instance_config *c, berr *err)
 {
@@ -446,7 +462,7 @@ int instance_config_from_json(const char *json, instance_config *ret, berr *err)
 	instance_config_init(&c);
 	if ((r = config_strings(t, &c, err)) < 0 || (r = config_numbers(t, &c, err)) < 0 ||
 	    (r = config_limits(t, &c, err)) < 0 || (r = config_disk(t, &c, err)) < 0 ||
-	    (r = config_check(&c, err)) < 0) {
+	    (r = config_lower(t, &c, err)) < 0 || (r = config_check(&c, err)) < 0) {
 		instance_config_free(&c);
 		json_tree_free(t);
 		return r;

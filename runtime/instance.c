@@ -325,6 +325,7 @@ static int config_from_opts(instance_config *c, const char *name, const create_o
 		if (r < 0)
 			return r;
 	}
+	c->lower_shifted = o->shifted_copy && o->userns;
 	c->created = (int64_t)time(NULL);
 	/* Refused now what this host could never enforce, rather than at every start. */
 	return limits_host_check(&c->limits, err);
@@ -420,6 +421,23 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 		if (r < 0)
 			goto out;
 	}
+	/* A file system that cannot idmap the template: each range gets a shifted copy. */
+	if (c.userns && !c.lower_shifted) {
+		berr why = {0};
+
+		r = lower_idmap_works(lower, &c.map, &why);
+		if (r < 0) {
+			*err = why;
+			goto out;
+		}
+		if (r == 0) {
+			c.lower_shifted = true;
+			log_warn(
+				"%s: template %s cannot be idmapped here (%s): %s gets an id-shifted "
+				"copy of it at first start (docs/STORAGE.md)",
+				name, c.template, why.msg, name);
+		}
+	}
 	/* Made aside and renamed into place: a half-made instance never appears. */
 	parent = str_printf("%s/instances", p->lib);
 	tmp = str_printf("%s/.%s.tmp-%d", parent, name, (int)getpid());
@@ -478,14 +496,20 @@ int with_instance(const berth_paths *p, const char *name, berr *err,
 	return r;
 }
 
+struct delete_args {
+	const berth_paths *p;
+	bool force;
+};
+
 static int op_delete(const instance_paths *ip, const instance_config *c, void *arg, berr *err)
 {
+	const struct delete_args *a = arg;
 	_cleanup_free_ char *tmp = str_printf("%s.deleting-%d", ip->dir, (int)getpid());
 	int r = instance_running(ip, err);
 
 	if (r < 0)
 		return r;
-	if (r == 1 && !*(bool *)arg)
+	if (r == 1 && !a->force)
 		return berr_setx(err, EBUSY,
 				 "%s is running (berth stop %s first, or delete --force)", c->name,
 				 c->name);
@@ -509,6 +533,8 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 		if (!store || quota_project_limit(store, c->map.outside, 0, err) < 0)
 			log_warn("%s: %s", c->name, store ? err->msg : "out of memory");
 	}
+	if (c->lower_shifted)
+		shifted_lower_remove(a->p, c);
 	rm_rf_at(AT_FDCWD, ip->logdir);
 	unlink(ip->state);
 	unlink(ip->sock);
@@ -519,7 +545,9 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 
 int instance_delete(const berth_paths *p, const char *name, bool force, berr *err)
 {
-	return with_instance(p, name, err, op_delete, &force);
+	struct delete_args a = {.p = p, .force = force};
+
+	return with_instance(p, name, err, op_delete, &a);
 }
 
 int instance_status_get(const berth_paths *p, const char *name, instance_status *ret, berr *err)

@@ -218,3 +218,14 @@ int quota_project_assign(const char *rw, uint32_t projid, berr *err);
 /* The backend for c's --disk: want "project", "image", or NULL/"auto" (project where the store has it). */
 int disk_backend_choose(const char *store, const char *want, const instance_config *c,
 			disk_backend *ret, berr *err);
+
+/*
+ * shifted.c: where a template cannot be idmapped, a copy of it owned by the
+ * instance's id range, cached in <lib>/shifted/TEMPLATE@BASE.
+ */
+/* 1: an idmapped mount of lower through map m works here; 0: it cannot (fall back). */
+int lower_idmap_works(const char *lower, const idmap *m, berr *err);
+/* The copy for c (made now, atomically, if missing). */
+int shifted_lower_get(const berth_paths *p, const instance_config *c, const char *template_dir,
+		      char **ret_path, berr *err);
+void shifted_lower_remove(const berth_paths *p, const instance_config *c);

@@ -95,6 +95,8 @@ typedef struct spec {
 	 * directory holding "upper" and "work", owned by the container's root.
 	 */
 	const char *upper_dir;
+	/* root.path is already owned by the container's ids (an id-shifted copy): no idmapped mount. */
+	bool lower_no_idmap;
 	/*
 	 * Give the command a console: a pty allocated in the container's own
 	 * devpts, bound at /dev/console, made its controlling terminal and its
@@ -238,6 +240,7 @@ typedef struct instance_config {
 	cg_limits limits;          /* applied at every boot; config.json "limits" */
 	disk_backend disk;         /* config.json "disk": {"backend", "limit"} */
 	uint64_t disk_limit;       /* bytes; 0 with DISK_NONE */
+	bool lower_shifted;        /* an id-shifted copy of the template, not an idmapped mount */
 } instance_config;
 
 void instance_config_init(instance_config *c); /* defaults, all strings NULL */
@@ -301,6 +304,7 @@ typedef struct create_opts {
 	idmap map;
 	uint64_t disk;            /* --disk SIZE in bytes, 0: no limit */
 	const char *disk_backend; /* "project", "image", or NULL/"auto": project where possible */
+	bool shifted_copy;        /* an id-shifted template copy even where idmapped mounts work */
 	cg_limits limits; /* parsed with cg_limits_parse; checked against the host at create */
 } create_opts;
 

@@ -41,7 +41,12 @@ MADE=()
 cleanup() {
 	local n
 	trap '' INT TERM HUP PIPE
-	umount "$WORK/subuid.mnt" /etc/subuid /etc/subgid 2>/dev/null
+	umount /etc/subuid /etc/subgid 2>/dev/null
+	if [ -e "$R2/lib/instances/$N-f" ]; then
+		timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R2" delete --force "$N-f" \
+			>/dev/null 2>&1 </dev/null
+	fi
+	umount "$R2/lib/templates" 2>/dev/null
 	for n in "${MADE[@]}"; do
 		[ -e "$R/lib/instances/$n" ] || continue
 		timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R" delete --force "$n" \
@@ -58,6 +63,7 @@ cleanup() {
 trap cleanup EXIT
 
 brun() { berth_run 60 "$@"; }
+R2=$WORK/root2 # a second --root, whose templates live on ramfs
 made() { MADE+=("$@"); }
 # bx NAME SCRIPT: run a shell script inside NAME; RC, OUT, ERR.
 bx() { brun exec "$1" -- /bin/sh -c "$2"; }
@@ -238,6 +244,46 @@ h=$(tree_hash "$TPL")
 [ "$h" = "$TPL_HASH" ] || why "template hash $h, was $TPL_HASH"
 bx "$B" 'test -e /etc/profile && ! grep -q changed /etc/passwd'
 [ "$RC" = 0 ] || why "B sees A's changes to template files"
+end
+
+# --- the fallback: an id-shifted copy of the template ---------------------------------
+
+begin "--shifted-copy: files root-owned inside, the copy owned by the range, template untouched; delete removes it"
+made "$N-f"
+brun create "$N-f" --shifted-copy
+want_rc 0
+brun start "$N-f"
+want_rc 0
+BF=$(base "$N-f")
+grep -q 'id-shifted copy' <<<"$("$BERTH" --root "$R" status "$N-f" 2>&1)" || why "status does not say it uses a shifted copy"
+[ "$(jget lower "$(statusj "$N-f")")" = shifted ] || why "status --json lower is not shifted"
+bx "$N-f" 'stat -c "%u:%g" /bin/busybox /etc/passwd; echo f >/f-only'
+[ "$(tr '\n' ' ' <<<"$OUT")" = "0:0 0:0 " ] || why "owners inside $(q "$OUT")"
+o=$(stat -c %u:%g "$R/lib/shifted/default@$BF/etc/passwd" 2>&1)
+[ "$o" = "$BF:$BF" ] || why "the copy's /etc/passwd is $(q "$o"), want $BF:$BF"
+[ "$(tree_hash "$TPL")" = "$TPL_HASH" ] || why "the template changed"
+bx "$A" 'test -e /f-only'
+[ "$RC" = 1 ] || why "A sees the shifted instance's file"
+brun delete --force "$N-f"
+want_rc 0
+[ ! -e "$R/lib/shifted/default@$BF" ] || why "the copy is left after delete"
+end
+
+begin "templates on a file system without idmapped mounts (ramfs): create falls back by itself, and boots"
+mkdir -p "$R2/lib/templates" && mount -t ramfs berth-storage-ramfs "$R2/lib/templates" || why "cannot mount ramfs"
+R_SAVE=$R R=$R2
+brun create "$N-f"
+want_rc 0
+grep -q 'cannot be idmapped here' <<<"$ERR" || why "create does not say it falls back: $(q "$ERR")"
+[ "$(jget lower "$(statusj "$N-f")")" = shifted ] || why "not recorded as shifted"
+brun start "$N-f"
+want_rc 0
+bx "$N-f" 'stat -c "%u:%g" /bin/busybox /etc/passwd; touch /x && echo wrote'
+[ "$(tr '\n' ' ' <<<"$OUT")" = "0:0 0:0 wrote " ] || why "inside: $(q "$OUT")$(errhint)"
+brun delete --force "$N-f"
+want_rc 0
+R=$R_SAVE
+umount "$R2/lib/templates" || why "ramfs still busy"
 end
 
 # --- machine identity ------------------------------------------------------------------
