@@ -96,7 +96,7 @@ int disk_size_check(uint64_t size, berr *err)
 int disk_image_create(const char *dir, uint64_t size, uid_t owner, berr *err)
 {
 	_cleanup_free_ char *img = disk_image_path(dir);
-	char root_owner[64], size_k[32];
+	char root_owner[128], size_k[32];
 	int fd, r;
 
 	if (!img)
@@ -112,13 +112,17 @@ int disk_image_create(const char *dir, uint64_t size, uid_t owner, berr *err)
 	close(fd);
 	if (r < 0)
 		return berr_set(err, -r, "size %s", img);
-	snprintf(root_owner, sizeof(root_owner), "root_owner=%u:%u,nodiscard", (unsigned)owner,
-		 (unsigned)owner);
+	snprintf(root_owner, sizeof(root_owner),
+		 "root_owner=%u:%u,nodiscard,lazy_itable_init=1,lazy_journal_init=1",
+		 (unsigned)owner, (unsigned)owner);
 	snprintf(size_k, sizeof(size_k), "%lluk", (unsigned long long)(size >> 10));
 	/*
 	 * So that `df /` inside shows close to the size bought: -m 0, no blocks
 	 * reserved for host root (it never writes there); one inode per 32K (1%
-	 * of the disk instead of 1.6%); a 4 MiB journal below 1G.
+	 * of the disk instead of 1.6%); a 4 MiB journal below 1G. The image is
+	 * sparse, so unwritten blocks read as zeros: inode tables and journal need
+	 * no zeroing (lazy_*_init, and noinit_itable at mount): a new image
+	 * holds its bitmaps and descriptors only (0.8 MiB for 1G, 4.4 MiB for 20G).
 	 */
 	char *argv[] = {"/usr/sbin/mkfs.ext4",
 			"-q",
@@ -223,7 +227,7 @@ int disk_mount(const char *dir, const char *rw, berr *err)
 		return r;
 	snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
 	/* Our fd is the device's only user until the mount: closing it on failure clears it. */
-	if (mount(dev, rw, "ext4", MS_NOSUID | MS_NODEV, "errors=remount-ro") < 0)
+	if (mount(dev, rw, "ext4", MS_NOSUID | MS_NODEV, "errors=remount-ro,noinit_itable") < 0)
 		return berr_set(err, errno, "mount %s (%s) on %s", img, dev, rw);
 	return 0;
 }
