@@ -12,6 +12,11 @@
  * Allocation is lowest-free, under an flock on <lib>/idranges.lock that the
  * caller holds until the new config is in place (create and clone both).
  *
+ * `berth run` containers have no config: each holds a claim file,
+ * <lib>/idranges.d/run.PID ("BASE COUNT STARTTIME"), while it runs; a claim
+ * whose process is gone (a berth that was SIGKILLed) is removed at the next
+ * allocation.
+ *
  * The first half is pure (parsing and allocation, unit-tested); the second
  * reads the host's files.
  */
@@ -209,89 +214,161 @@ int idrange_lock(const berth_paths *p, int *ret_fd, berr *err)
 	return 0;
 }
 
-/* Every instance's range (those with a user namespace), and whose it is. */
-static int taken_load(const berth_paths *p, idrange **ret, char ***ret_names, size_t *ret_n,
-		      berr *err)
+/* The ranges in use, and whose each is ("instance web1", "berth run (pid 42)"). */
+typedef struct taken_set {
+	idrange *v;
+	char **owner;
+	size_t n;
+} taken_set;
+
+static void taken_free(taken_set *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->owner[i]);
+	free(t->owner);
+	free(t->v);
+	*t = (taken_set){0};
+}
+
+/* owner: a malloc'd string, taken over (NULL: out of memory). */
+static int taken_add(taken_set *t, uint32_t base, uint32_t count, char *owner, berr *err)
+{
+	idrange *v = realloc(t->v, (t->n + 1) * sizeof(*v));
+	char **o = v ? realloc(t->owner, (t->n + 1) * sizeof(*o)) : NULL;
+
+	if (v)
+		t->v = v;
+	if (o)
+		t->owner = o;
+	if (!v || !o || !owner) {
+		free(owner);
+		return berr_set(err, ENOMEM, "id ranges");
+	}
+	t->v[t->n] = (idrange){base, count};
+	t->owner[t->n++] = owner;
+	return 0;
+}
+
+/* Every instance's range (those with a user namespace). */
+static int instances_load(const berth_paths *p, taken_set *t, berr *err)
 {
 	_cleanup_free_ char *dir = str_printf("%s/instances", p->lib);
-	_cleanup_free_ idrange *v = NULL;
 	char **names = NULL;
-	size_t n = 0, total = 0;
 	int r = dir ? list_dir_names(dir, instance_name_valid, &names) : -ENOMEM;
 
 	if (r < 0)
 		return berr_set(err, -r, "list %s", dir ? dir : "instances");
-	while (names[total])
-		total++;
-	v = calloc(total + 1, sizeof(*v));
-	if (!v) {
-		strv_free(names);
-		return berr_set(err, ENOMEM, "id ranges");
-	}
-	for (size_t i = 0; i < total; i++) {
-		_cleanup_free_ char *cfg = str_printf("%s/%s/config.json", dir, names[i]);
+	for (char **n = names; *n && r >= 0; n++) {
+		_cleanup_free_ char *cfg = str_printf("%s/%s/config.json", dir, *n);
 		instance_config c;
 
 		/* A range nobody can read might be in use: refuse rather than hand it out twice. */
 		r = cfg ? instance_config_load(cfg, &c, err) : berr_set(err, ENOMEM, "paths");
 		if (r < 0) {
-			berr_prefix(err, "id ranges in use (repair or delete instance %s)",
-				    names[i]);
-			strv_free(names);
-			return r;
+			berr_prefix(err, "id ranges in use (repair or delete instance %s)", *n);
+			break;
 		}
-		if (c.userns) {
-			v[n] = (idrange){c.map.outside, c.map.count};
-			/* Keep names parallel to v: move this one down to index n. */
-			char *keep = names[i];
-			names[i] = names[n];
-			names[n] = keep;
-			n++;
-		}
+		if (c.userns)
+			r = taken_add(t, c.map.outside, c.map.count, str_printf("instance %s", *n),
+				      err);
 		instance_config_free(&c);
 	}
-	*ret = TAKE_PTR(v);
-	*ret_names = names;
-	*ret_n = n;
-	return 0;
+	strv_free(names);
+	return r < 0 ? r : 0;
+}
+
+/* The ranges of live `berth run` claims; dead ones are removed. */
+static int claims_load(const berth_paths *p, taken_set *t, berr *err)
+{
+	_cleanup_free_ char *dir = str_printf("%s/idranges.d", p->lib);
+	char **claims = NULL;
+	int r = dir ? list_dir_names(dir, NULL, &claims) : -ENOMEM;
+
+	if (r < 0)
+		return berr_set(err, -r, "list %s", dir ? dir : "idranges.d");
+	for (char **c = claims; *c && r >= 0; c++) {
+		_cleanup_free_ char *path = str_printf("%s/%s", dir, *c), *text = NULL;
+		unsigned int base, count, pid;
+		unsigned long long start;
+
+		if (!path) {
+			r = berr_set(err, ENOMEM, "paths");
+			break;
+		}
+		if (read_file_at(AT_FDCWD, path, &text, NULL) < 0 ||
+		    sscanf(*c, "run.%u", &pid) != 1 ||
+		    sscanf(text, "%u %u %llu", &base, &count, &start) != 3 ||
+		    !proc_alive((pid_t)pid, start)) {
+			unlink(path);
+			continue;
+		}
+		r = taken_add(t, base, count, str_printf("berth run (pid %u)", pid), err);
+	}
+	strv_free(claims);
+	return r < 0 ? r : 0;
 }
 
 int idrange_assign(const berth_paths *p, bool fixed, idmap *map, berr *err)
 {
-	_cleanup_free_ idrange *taken = NULL;
-	char **names = NULL;
+	taken_set t = {0};
 	idrange pool[POOL_MAX];
-	size_t n_taken = 0, n_pool = 0;
+	size_t n_pool = 0;
 	ssize_t hit;
-	int r = taken_load(p, &taken, &names, &n_taken, err);
+	int r = instances_load(p, &t, err);
+
+	if (r >= 0)
+		r = claims_load(p, &t, err);
+	if (r >= 0 && fixed) {
+		hit = idrange_find_overlap(t.v, t.n, map->outside, map->count);
+		if (hit >= 0)
+			r = berr_setx(
+				err, EEXIST,
+				"--idmap %u:%u overlaps the host ids %u-%u of %s (use --idmap "
+				"auto, or a base outside every instance's range)",
+				map->outside, map->count, t.v[hit].base,
+				t.v[hit].base + t.v[hit].count - 1, t.owner[hit]);
+	}
+	if (r >= 0 && !fixed)
+		r = idrange_pool_load(IDRANGE_SUBUID, IDRANGE_SUBGID, pool, POOL_MAX, &n_pool, err);
+	if (r >= 0 && !fixed) {
+		r = idrange_alloc(pool, n_pool, t.v, t.n, map->count, &map->outside);
+		if (r == -ENOSPC)
+			r = berr_setx(
+				err, ENOSPC,
+				"no free range of %u host ids left in the pool (%s; %zu in "
+				"use): delete an instance, or give user %s more ids in %s and %s",
+				map->count,
+				n_pool == 1 && pool[0].base == IDMAP_DEFAULT_BASE
+					? "1000000 upward"
+					: "user berth's subordinate ids",
+				t.n, IDRANGE_USER, IDRANGE_SUBUID, IDRANGE_SUBGID);
+		else if (r < 0)
+			r = berr_set(err, -r, "allocate an id range");
+	}
+	taken_free(&t);
+	return r < 0 ? r : 0;
+}
+
+int idrange_claim(const berth_paths *p, idmap *map, char **ret_claim, berr *err)
+{
+	_cleanup_close_ int lock = -EBADF;
+	_cleanup_free_ char *dir = str_printf("%s/idranges.d", p->lib), *path = NULL;
+	char line[64];
+	int r = idrange_lock(p, &lock, err), n;
 
 	if (r < 0)
 		return r;
-	if (fixed) {
-		hit = idrange_find_overlap(taken, n_taken, map->outside, map->count);
-		if (hit >= 0)
-			r = berr_setx(err, EEXIST,
-				      "--idmap %u:%u overlaps instance %s's host ids %u-%u (use "
-				      "--idmap auto, or a base outside every instance's range)",
-				      map->outside, map->count, names[hit], taken[hit].base,
-				      taken[hit].base + taken[hit].count - 1);
-		strv_free(names);
-		return r;
-	}
-	strv_free(names);
-	r = idrange_pool_load(IDRANGE_SUBUID, IDRANGE_SUBGID, pool, POOL_MAX, &n_pool, err);
+	r = idrange_assign(p, false, map, err);
 	if (r < 0)
 		return r;
-	r = idrange_alloc(pool, n_pool, taken, n_taken, map->count, &map->outside);
-	if (r == -ENOSPC)
-		return berr_setx(err, ENOSPC,
-				 "no free range of %u host ids left in the pool (%s; %zu "
-				 "instances hold one): delete an instance, or give user %s more "
-				 "ids in %s and %s",
-				 map->count,
-				 n_pool == 1 && pool[0].base == IDMAP_DEFAULT_BASE
-					 ? "1000000 upward"
-					 : "user berth's subordinate ids",
-				 n_taken, IDRANGE_USER, IDRANGE_SUBUID, IDRANGE_SUBGID);
-	return r < 0 ? berr_set(err, -r, "allocate an id range") : 0;
+	path = str_printf("%s/run.%d", dir ? dir : "", (int)getpid());
+	if (!dir || !path)
+		return berr_set(err, ENOMEM, "paths");
+	n = snprintf(line, sizeof(line), "%u %u %llu\n", map->outside, map->count,
+		     (unsigned long long)proc_start_time(getpid()));
+	if ((r = mkdir_p(dir, 0700)) < 0 ||
+	    (r = write_file_atomic(path, line, (size_t)n, 0600)) < 0)
+		return berr_set(err, -r, "write %s", path);
+	*ret_claim = TAKE_PTR(path);
+	return 0;
 }

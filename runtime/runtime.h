@@ -57,6 +57,13 @@ typedef struct idmap {
 	uint32_t count;
 } idmap;
 
+/*
+ * For `berth run`: take the lowest free id range of the instances' pool and
+ * hold it with a claim file until the file (*ret_claim) is unlinked; a claim
+ * whose process died is freed at the next allocation. docs/STORAGE.md.
+ */
+int idrange_claim(const berth_paths *p, idmap *map, char **ret_claim, berr *err);
+
 /* "BASE" or "BASE:COUNT" -> {0, BASE, COUNT}. Validates overflow and count >= 1. */
 int idmap_parse(const char *s, idmap *ret, berr *err);
 /* Render as a uid_map/gid_map line: "0 1000000 65536\n". Returns length or -ENOSPC. */

@@ -183,6 +183,25 @@ for ((i = 0; i < ${#bases[@]}; i++)); do
 done
 end
 
+begin "berth run takes a free range of its own, held while it runs and released after"
+timeout 30 "$BERTH" --root "$R" run -- sh -c 'cat /proc/self/uid_map; sleep 2' >"$WORK/run.out" 2>&1 </dev/null &
+runpid=$!
+until_claim() { compgen -G "$R/lib/idranges.d/run.*" >/dev/null; }
+for _ in $(seq 100); do until_claim && break; nap 0.05; done
+rb=$(awk '{print $1}' "$R"/lib/idranges.d/run.* 2>/dev/null)
+[ -n "$rb" ] || why "no claim file in $R/lib/idranges.d while berth run runs"
+made "$N-r"
+brun create "$N-r"
+want_rc 0
+[ -z "$rb" ] || ! overlap "$(base "$N-r")" "$rb" || why "create during a run took the run's range $rb"
+wait "$runpid"
+read -r _ out_base _ <"$WORK/run.out"
+[ "$out_base" = "$rb" ] || why "the run mapped to $(q "$out_base"), its claim says $rb"
+for o in "${bases[@]}"; do [ "$o" = "$rb" ] || ! overlap "$rb" "$o" || why "the run's range $rb overlaps an instance's $o"; done
+! compgen -G "$R/lib/idranges.d/run.*" >/dev/null || why "claim left after the run: $(ls "$R/lib/idranges.d")"
+brun delete "$N-r"
+end
+
 begin "delete releases the range: the next create takes the lowest free one"
 low=${bases[3]}
 brun delete "$N-p2"
