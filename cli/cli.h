@@ -59,6 +59,8 @@ int cmd_set(const global_opts *g, int argc, char **argv);
 /* net.c: an instance's network in status (text lines, and a "network" member). */
 void cli_net_status_print(const instance_config *c);
 void cli_net_status_json(json_gen *g, const instance_config *c);
+/* clone.c */
+int cmd_clone(const global_opts *g, int argc, char **argv);
 /* stats.c */
 int cmd_stats(const global_opts *g, int argc, char **argv);
 int cmd_freeze(const global_opts *g, int argc, char **argv);

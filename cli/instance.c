@@ -100,7 +100,17 @@ static const char create_usage[] =
 	"  --stop-timeout S      seconds `stop` waits for a clean shutdown (default 30)\n"
 	"  --autostart           start at host boot (with the systemd units)\n"
 	"  --userns=host         no user namespace: root inside is host root (unsafe)\n"
-	"  --idmap BASE[:COUNT]  host ids the instance's ids map to (default 1000000:65536)\n"
+	"  --idmap auto|BASE[:COUNT]  host ids the instance's ids map to: auto (default)\n"
+	"                        takes the lowest free range of 65536 from the pool\n"
+	"                        (1000000 upward, or user berth's /etc/subuid ranges); a\n"
+	"                        BASE that overlaps another instance's range is refused\n"
+	"  --disk SIZE           limit its disk (e.g. 20G), as `df /` inside shows; change\n"
+	"                        it with berth set --disk (docs/STORAGE.md)\n"
+	"  --shifted-copy        boot from a copy of the template owned by its id range\n"
+	"                        (made once, cached) instead of an idmapped mount of it;\n"
+	"                        chosen by itself where the file system cannot idmap\n"
+	"  --disk-backend B      auto (default: project where the store's file system\n"
+	"                        enforces project quotas, else image), project or image\n"
 	"\n"
 	"Network (defaults from /etc/berth/network.json; see docs/NETWORK.md):\n"
 	"  --net MODE            routed, bridge or none (default: the network config's,\n"
@@ -138,6 +148,9 @@ enum {
 	O_NET_RATE_IN,
 	O_NET_RATE_OUT,
 	O_NO_ANTISPOOF,
+	O_DISK,
+	O_DISK_BACKEND,
+	O_SHIFTED,
 	O_LIMIT = 512 /* + cg_limit_key */
 };
 
@@ -167,8 +180,19 @@ static int create_opt(int c, void *arg, berr *err)
 		o->autostart = true;
 		return 0;
 	case O_IDMAP:
-		o->idmap_set = true;
-		return idmap_parse(optarg, &o->map, err);
+		o->idmap_set = !str_eq(optarg, "auto");
+		return o->idmap_set ? idmap_parse(optarg, &o->map, err) : 0;
+	case O_SHIFTED:
+		o->shifted_copy = true;
+		return 0;
+	case O_DISK_BACKEND:
+		o->disk_backend = optarg;
+		return 0;
+	case O_DISK:
+		if (parse_size(optarg, &o->disk) < 0 || o->disk == 0)
+			return berr_setx(err, EINVAL, "--disk \"%s\": not a size (use e.g. 20G)",
+					 optarg);
+		return 0;
 	case O_TIMEOUT:
 		if (parse_u32(optarg, &n) < 0 || n == 0 || n > 86400)
 			return berr_setx(err, EINVAL,
@@ -228,6 +252,9 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"net-rate-in", required_argument, NULL, O_NET_RATE_IN},
 		{"net-rate-out", required_argument, NULL, O_NET_RATE_OUT},
 		{"no-antispoof", no_argument, NULL, O_NO_ANTISPOOF},
+		{"disk", required_argument, NULL, O_DISK},
+		{"disk-backend", required_argument, NULL, O_DISK_BACKEND},
+		{"shifted-copy", no_argument, NULL, O_SHIFTED},
 		{"cpus", required_argument, NULL, O_LIMIT + CG_CPUS},
 		{"cpu-weight", required_argument, NULL, O_LIMIT + CG_CPU_WEIGHT},
 		{"cpuset", required_argument, NULL, O_LIMIT + CG_CPUSET},
@@ -243,7 +270,7 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	create_opts o = {.userns = true};
+	create_opts o = {.userns = true, .map = {0, IDMAP_DEFAULT_BASE, IDMAP_DEFAULT_COUNT}};
 	berth_paths p = {0};
 	berr err = {0};
 	const char *name = NULL;
@@ -255,6 +282,12 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		r = name_operand(argc, argv, &name, &err);
 	if (r >= 0 && o.idmap_set && !o.userns)
 		r = berr_setx(&err, EINVAL, "--idmap and --userns=host both given (choose one)");
+	if (r >= 0 && o.shifted_copy && !o.userns)
+		r = berr_setx(&err, EINVAL,
+			      "--shifted-copy and --userns=host both given (without a user "
+			      "namespace the template is used as it is)");
+	if (r >= 0 && o.disk_backend && !o.disk)
+		r = berr_setx(&err, EINVAL, "--disk-backend without --disk (give the size too)");
 	if (r >= 0)
 		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
@@ -527,6 +560,18 @@ static void print_status(const instance_status *st)
 	format_limits(&c->limits, limits, sizeof(limits));
 	printf("limits:     %s\n", limits);
 	cli_net_status_print(c);
+	if (c->userns && c->lower_shifted)
+		printf("root:       overlay on an id-shifted copy of the template, not an "
+		       "idmapped mount\n");
+	else if (c->userns)
+		printf("root:       overlay on the template, idmapped\n");
+	if (c->disk != DISK_NONE)
+		printf("disk:       %.1f MiB used of %.1f MiB (%s backend%s)\n",
+		       (double)st->disk_used / 1048576.0, (double)c->disk_limit / 1048576.0,
+		       disk_backend_name(c->disk),
+		       st->disk_live ? "" : ", image blocks while stopped");
+	else
+		printf("disk:       no limit (shares the store's file system)\n");
 	printf("uuid:       %s\n", c->uuid);
 }
 
@@ -555,6 +600,11 @@ static void status_json(json_gen *g, const instance_status *st)
 	json_gen_key_bool(g, "autostart", c->autostart);
 	json_gen_key_bool(g, "userns", c->userns);
 	json_gen_key_u64(g, "idmap_base", c->userns ? c->map.outside : 0);
+	json_gen_key_u64(g, "idmap_count", c->userns ? c->map.count : 0);
+	json_gen_key_string(g, "disk_backend", disk_backend_name(c->disk));
+	json_gen_key_string(g, "lower", c->userns && c->lower_shifted ? "shifted" : "idmapped");
+	json_gen_key_u64(g, "disk_limit", c->disk_limit);
+	json_gen_key_u64(g, "disk_used", st->disk_used);
 	json_gen_key_string(g, "uuid", c->uuid);
 	limits_json(g, &c->limits);
 	cli_net_status_json(g, c);

@@ -31,8 +31,10 @@ static const char set_usage[] =
 	"                        repeat an io option for several disks\n"
 	"  --net-rate RATE       network bandwidth both ways, e.g. 100mbit, 1gbit (0: none)\n"
 	"  --net-rate-in RATE    towards the instance   --net-rate-out RATE  from it\n"
+	"  --disk SIZE           grow the disk of an instance made with --disk (online\n"
+	"                        when it runs); shrinking is refused\n"
 	"\n"
-	"See docs/LIMITS.md and docs/NETWORK.md.\n";
+	"See docs/LIMITS.md, docs/NETWORK.md and docs/STORAGE.md.\n";
 
 /* --net-rate*: set live on the host-side link (netns_set_rate), not in the cgroup. */
 typedef struct rate_opts {
@@ -62,11 +64,12 @@ static int rate_opt(int c, const char *value, rate_opts *r, berr *err)
 }
 
 #define O_LIMIT 512
+#define O_DISK 1024
 
-static int set_parse(int argc, char **argv, cg_limits *l, rate_opts *rates, const char **name,
-		     berr *err)
+static int set_parse(int argc, char **argv, cg_limits *l, rate_opts *rates, uint64_t *disk,
+		     const char **name, berr *err)
 {
-	struct option opts[CG_LIMIT_KEYS + 5] = {{0}};
+	struct option opts[CG_LIMIT_KEYS + 6] = {{0}};
 	int c, n = 0;
 
 	for (int k = 0; k < CG_LIMIT_KEYS; k++, n++)
@@ -75,6 +78,7 @@ static int set_parse(int argc, char **argv, cg_limits *l, rate_opts *rates, cons
 	opts[n++] = (struct option){"net-rate", required_argument, NULL, O_NET_RATE};
 	opts[n++] = (struct option){"net-rate-in", required_argument, NULL, O_NET_RATE_IN};
 	opts[n++] = (struct option){"net-rate-out", required_argument, NULL, O_NET_RATE_OUT};
+	opts[n++] = (struct option){"disk", required_argument, NULL, O_DISK};
 	opts[n] = (struct option){"help", no_argument, NULL, 'h'};
 	optind = 0;
 	opterr = 0;
@@ -87,6 +91,13 @@ static int set_parse(int argc, char **argv, cg_limits *l, rate_opts *rates, cons
 			return berr_setx(err, EINVAL, "%s '%s' (see berth set --help)",
 					 c == ':' ? "missing value for" : "unknown option",
 					 argv[optind - 1]);
+		if (c == O_DISK) {
+			if (parse_size(optarg, disk) < 0 || *disk == 0)
+				return berr_setx(err, EINVAL,
+						 "--disk \"%s\": not a size (use e.g. 20G)",
+						 optarg);
+			continue;
+		}
 		int r = c < O_LIMIT ? rate_opt(c, optarg, rates, err)
 				    : cg_limits_parse(l, (cg_limit_key)(c - O_LIMIT), optarg, err);
 		if (r < 0)
@@ -98,7 +109,7 @@ static int set_parse(int argc, char **argv, cg_limits *l, rate_opts *rates, cons
 	if (optind + 1 < argc)
 		return berr_setx(err, EINVAL, "unexpected argument '%s'", argv[optind + 1]);
 	*name = argv[optind];
-	if (!l->set && !rates->set_in && !rates->set_out)
+	if (!l->set && !rates->set_in && !rates->set_out && !*disk)
 		return berr_setx(err, EINVAL, "no limit given (see berth set --help)");
 	return 0;
 }
@@ -107,26 +118,32 @@ int cmd_set(const global_opts *g, int argc, char **argv)
 {
 	cg_limits l = {0};
 	rate_opts rates = {0};
+	uint64_t disk = 0;
 	const char *name = NULL;
 	berth_paths p = {0};
 	berr err = {0};
-	int r = set_parse(argc, argv, &l, &rates, &name, &err), rr = 0;
+	int r = set_parse(argc, argv, &l, &rates, &disk, &name, &err), rl = 0, rr = 0, rd = 0;
 
 	if (r == 1)
 		return 0;
 	if (r >= 0)
 		r = cli_paths(g, "set", &p, &err);
 	if (r >= 0 && l.set)
-		r = instance_set(&p, name, &l, &err);
+		rl = r = instance_set(&p, name, &l, &err);
 	if (r >= 0 && (rates.set_in || rates.set_out))
 		rr = r = instance_set_rate(&p, name, rates.set_in, rates.in, rates.set_out,
 					   rates.out, &err);
+	if (r >= 0 && disk)
+		rd = r = instance_set_disk(&p, name, disk, &err);
 	berth_paths_free(&p);
 	if (r < 0)
 		return cli_fail("set", name, &err);
 	if (l.set)
 		printf("%s: limits %s\n", name,
-		       r == 1 ? "applied and saved" : "saved (applied at the next start)");
+		       rl == 1 ? "applied and saved" : "saved (applied at the next start)");
+	if (disk)
+		printf("%s: disk %s\n", name,
+		       rd == 1 ? "grown and saved" : "grown and saved (stopped)");
 	if (rates.set_in || rates.set_out)
 		printf("%s: network rate %s\n", name,
 		       rr == 1 ? "applied and saved" : "saved (applied at the next start)");

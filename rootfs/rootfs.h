@@ -153,3 +153,18 @@ int rootfs_template_import(const char *templates_dir, const char *name, const ch
 			   berr *err);
 /* Remove template name (the caller has checked that no instance uses it). */
 int rootfs_template_remove(const char *templates_dir, const char *name, berr *err);
+
+/*
+ * Copy the tree below src_dirfd into dst_dirfd (an existing empty
+ * directory, whose owner, mode and xattrs become the source's), moving every
+ * owner in [from, from+count) to the same offset from to; ids outside stay.
+ * Keeps types, modes, times, hard links and xattrs, the ids in ACLs and v3
+ * file capabilities moved too. Never follows a symlink in the tree.
+ */
+int rootfs_copy_shifted(int src_dirfd, int dst_dirfd, uint32_t from, uint32_t to, uint32_t count,
+			berr *err);
+/* id moved from [from, from+count) to to; unchanged outside that range. */
+uint32_t rootfs_shift_id(uint32_t id, uint32_t from, uint32_t to, uint32_t count);
+/* Move the ids inside an xattr value: POSIX ACLs, v3 security.capability; others untouched. */
+void rootfs_shift_xattr(const char *name, char *value, size_t len, uint32_t from, uint32_t to,
+			uint32_t count);

@@ -134,8 +134,21 @@ int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_le
 	json_gen_key_int(g, "created", c->created);
 	limits_to_json(g, &c->limits);
 	instance_net_to_json(g, &c->net);
+	json_gen_key_string(g, "lower", c->lower_shifted ? "shifted" : "idmapped");
+	if (c->disk != DISK_NONE) {
+		json_gen_key(g, "disk");
+		json_gen_map_open(g);
+		json_gen_key_string(g, "backend", disk_backend_name(c->disk));
+		json_gen_key_u64(g, "limit", c->disk_limit);
+		json_gen_map_close(g);
+	}
 	json_gen_map_close(g);
 	return json_gen_finish(g, ret, ret_len);
+}
+
+const char *disk_backend_name(disk_backend b)
+{
+	return b == DISK_IMAGE ? "image" : b == DISK_PROJECT ? "project" : "none";
 }
 
 /*
@@ -309,6 +322,49 @@ static int config_limits(const json_tree *t, instance_config *c, berr *err)
 	return 0;
 }
 
+/* "lower": "idmapped" (absent too) or "shifted" (shifted.c). */
+static int config_lower(const json_tree *t, instance_config *c, berr *err)
+{
+	const char *lower = NULL;
+	int r = json_get_string(t, "lower", &lower);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || !(str_eq(lower, "shifted") || str_eq(lower, "idmapped")))
+		return berr_setx(err, EINVAL,
+				 "field \"lower\": expected \"idmapped\" or \"shifted\"");
+	c->lower_shifted = str_eq(lower, "shifted");
+	return 0;
+}
+
+/* "disk": {"backend": "image", "limit": 21474836480}; absent: no limit. */
+static int config_disk(const json_tree *t, instance_config *c, berr *err)
+{
+	const json_tree *obj;
+	const char *backend = NULL;
+	int r = json_get_object(t, "disk", &obj);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return type_error("disk", "an object with backend and limit", err);
+	r = json_get_string(obj, "backend", &backend);
+	if (r < 0 ||
+	    !(str_eq(backend, "image") || str_eq(backend, "project") || str_eq(backend, "none")))
+		return berr_setx(
+			err, EINVAL,
+			"field \"disk.backend\": expected \"project\", \"image\" or \"none\"");
+	c->disk = str_eq(backend, "image")     ? DISK_IMAGE
+		  : str_eq(backend, "project") ? DISK_PROJECT
+					       : DISK_NONE;
+	r = get_u64(t, "disk/limit", &c->disk_limit, err);
+	if (r < 0)
+		return r;
+	if (c->disk != DISK_NONE && c->disk_limit == 0)
+		return berr_setx(err, EINVAL, "field \"disk.limit\": missing or 0");
+	return 0;
+}
+
 static int config_numbers(const json_tree *t, instance_config *c, berr *err)
 {
 	int64_t halt = c->halt_signal, reboot = c->reboot_signal, base = c->map.outside,
@@ -408,7 +464,8 @@ int instance_config_from_json(const char *json, instance_config *ret, berr *err)
 	instance_config_init(&c);
 	if ((r = config_strings(t, &c, err)) < 0 || (r = config_numbers(t, &c, err)) < 0 ||
 	    (r = config_limits(t, &c, err)) < 0 ||
-	    (r = instance_net_from_json(t, &c.net, err)) < 0 || (r = config_check(&c, err)) < 0) {
+	    (r = instance_net_from_json(t, &c.net, err)) < 0 || (r = config_disk(t, &c, err)) < 0 ||
+	    (r = config_lower(t, &c, err)) < 0 || (r = config_check(&c, err)) < 0) {
 		instance_config_free(&c);
 		json_tree_free(t);
 		return r;

@@ -319,6 +319,14 @@ static int config_from_opts(instance_config *c, const char *name, const create_o
 	if (o->idmap_set)
 		c->map = o->map;
 	c->limits = o->limits;
+	if (o->disk) {
+		c->disk = DISK_IMAGE;
+		c->disk_limit = o->disk;
+		r = disk_size_check(o->disk, err);
+		if (r < 0)
+			return r;
+	}
+	c->lower_shifted = o->shifted_copy && o->userns;
 	c->created = (int64_t)time(NULL);
 	/* Refused now what this host could never enforce, rather than at every start. */
 	return limits_host_check(&c->limits, err);
@@ -335,15 +343,53 @@ static int make_rw(const char *dir, const instance_config *c, berr *err)
 
 		if (!p)
 			return -ENOMEM;
-		if (mkdir(p, 0755) < 0 || chown(p, uid, uid) < 0)
+		/* rw itself exists already when it is a disk image's mount point. */
+		if ((mkdir(p, 0755) < 0 && (i > 0 || errno != EEXIST)) || chown(p, uid, uid) < 0)
 			return berr_set(err, errno, "create %s", p);
 	}
 	return 0;
 }
 
+/* rw/ under dir (on its own disk image with --disk), with the machine's identity in upper. */
+static int fill_rw(const char *dir, const instance_config *c, const char *lower, berr *err)
+{
+	_cleanup_free_ char *rw = str_printf("%s/rw", dir), *upper = str_printf("%s/rw/upper", dir);
+	berr ignore = {0};
+	int r;
+
+	if (!rw || !upper)
+		return berr_set(err, ENOMEM, "paths");
+	if (c->disk == DISK_PROJECT) {
+		/* Set before upper and work exist: they and all below inherit the project. */
+		if (mkdir(rw, 0755) < 0)
+			return berr_set(err, errno, "create %s", rw);
+		r = quota_project_assign(rw, c->map.outside, err);
+		if (r >= 0)
+			r = quota_project_limit(dir, c->map.outside, c->disk_limit, err);
+		if (r < 0)
+			return r;
+	}
+	if (c->disk == DISK_IMAGE) {
+		if (mkdir(rw, 0755) < 0)
+			return berr_set(err, errno, "create %s", rw);
+		r = disk_image_create(dir, c->disk_limit, c->userns ? c->map.outside : 0, err);
+		if (r >= 0)
+			r = disk_mount(dir, rw, err);
+		if (r < 0)
+			return r;
+	}
+	r = make_rw(dir, c, err);
+	if (r >= 0)
+		r = instance_identity_write(upper, lower, c, err);
+	if (c->disk == DISK_IMAGE && disk_umount(rw, &ignore) < 0 && r >= 0)
+		r = berr_setx(err, EBUSY, "%s", ignore.msg);
+	return r;
+}
+
 int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err)
 {
 	_cleanup_free_ char *lower = NULL, *tmp = NULL, *cfg_path = NULL, *parent = NULL;
+	_cleanup_close_ int idlock = -EBADF;
 	instance_config c;
 	instance_paths ip;
 	int r;
@@ -368,6 +414,31 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 			      name, name);
 		goto out;
 	}
+	/* The range is ours from here until the config naming it is in place (idrange.c). */
+	if (c.userns) {
+		r = idrange_lock(p, &idlock, err);
+		if (r >= 0)
+			r = idrange_assign(p, o->idmap_set, &c.map, err);
+		if (r < 0)
+			goto out;
+	}
+	/* A file system that cannot idmap the template: each range gets a shifted copy. */
+	if (c.userns && !c.lower_shifted) {
+		berr why = {0};
+
+		r = lower_idmap_works(lower, &c.map, &why);
+		if (r < 0) {
+			*err = why;
+			goto out;
+		}
+		if (r == 0) {
+			c.lower_shifted = true;
+			log_warn(
+				"%s: template %s cannot be idmapped here (%s): %s gets an id-shifted "
+				"copy of it at first start (docs/STORAGE.md)",
+				name, c.template, why.msg, name);
+		}
+	}
 	/* Made aside and renamed into place: a half-made instance never appears. */
 	parent = str_printf("%s/instances", p->lib);
 	tmp = str_printf("%s/.%s.tmp-%d", parent, name, (int)getpid());
@@ -387,7 +458,10 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 		rmdir(tmp);
 		goto out;
 	}
-	r = make_rw(tmp, &c, err);
+	if (c.disk != DISK_NONE)
+		r = disk_backend_choose(parent, o->disk_backend, &c, &c.disk, err);
+	if (r >= 0)
+		r = fill_rw(tmp, &c, lower, err);
 	if (r >= 0)
 		r = instance_config_save(cfg_path, &c, err);
 	if (r >= 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, ip.dir, RENAME_NOREPLACE) < 0)
@@ -399,6 +473,8 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 		rm_rf_at(AT_FDCWD, tmp);
 		if (c.net.mode != NET_NONE && net_leases_release(p, name, &ignore) < 0)
 			log_warn("%s", ignore.msg);
+		if (c.disk == DISK_PROJECT)
+			quota_project_limit(parent, c.map.outside, 0, &(berr){0});
 	}
 out:
 	instance_config_free(&c);
@@ -431,14 +507,20 @@ int with_instance(const berth_paths *p, const char *name, berr *err,
 	return r;
 }
 
+struct delete_args {
+	const berth_paths *p;
+	bool force;
+};
+
 static int op_delete(const instance_paths *ip, const instance_config *c, void *arg, berr *err)
 {
+	const struct delete_args *a = arg;
 	_cleanup_free_ char *tmp = str_printf("%s.deleting-%d", ip->dir, (int)getpid());
 	int r = instance_running(ip, err);
 
 	if (r < 0)
 		return r;
-	if (r == 1 && !*(bool *)arg)
+	if (r == 1 && !a->force)
 		return berr_setx(err, EBUSY,
 				 "%s is running (berth stop %s first, or delete --force)", c->name,
 				 c->name);
@@ -446,6 +528,9 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 		return r;
 	if (!tmp)
 		return berr_set(err, ENOMEM, "paths");
+	/* A disk image left mounted (a monitor that died) goes first, or rw/ could not go. */
+	if (c->disk == DISK_IMAGE && (r = disk_umount(ip->rw, err)) < 0)
+		return r;
 	/* Out of sight first, so that a half-deleted instance never shows. */
 	if (rename(ip->dir, tmp) < 0)
 		return berr_set(err, errno, "delete %s", ip->dir);
@@ -455,6 +540,15 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 	/* The instance is gone: its addresses are free for the next create. */
 	if (c->net.mode != NET_NONE && ipam_release(ip->netdir, c->name, err) < 0)
 		log_warn("%s", err->msg);
+	/* Its files are gone, so is their usage: lift the limit, so the project id is clean. */
+	if (c->disk == DISK_PROJECT) {
+		_cleanup_free_ char *store = str_printf("%s/..", ip->dir);
+
+		if (!store || quota_project_limit(store, c->map.outside, 0, err) < 0)
+			log_warn("%s: %s", c->name, store ? err->msg : "out of memory");
+	}
+	if (c->lower_shifted)
+		shifted_lower_remove(a->p, c);
 	rm_rf_at(AT_FDCWD, ip->logdir);
 	unlink(ip->state);
 	unlink(ip->sock);
@@ -465,7 +559,9 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 
 int instance_delete(const berth_paths *p, const char *name, bool force, berr *err)
 {
-	return with_instance(p, name, err, op_delete, &force);
+	struct delete_args a = {.p = p, .force = force};
+
+	return with_instance(p, name, err, op_delete, &a);
 }
 
 int instance_status_get(const berth_paths *p, const char *name, instance_status *ret, berr *err)
@@ -492,6 +588,11 @@ int instance_status_get(const berth_paths *p, const char *name, instance_status 
 		}
 		ret->monitor_alive = proc_alive(ret->state.monitor_pid, ret->state.monitor_start);
 		ret->boots = instance_boots_read(&ip);
+		if (ret->config.disk == DISK_IMAGE)
+			disk_usage(ip.dir, ip.rw, &ret->disk_used, &ret->disk_live);
+		ret->disk_live = ret->disk_live || ret->config.disk == DISK_PROJECT;
+		if (ret->config.disk == DISK_PROJECT)
+			quota_project_usage(ip.dir, ret->config.map.outside, &ret->disk_used);
 	}
 	instance_paths_free(&ip);
 	if (r < 0)

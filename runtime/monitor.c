@@ -50,6 +50,7 @@ int instance_spec(const instance_config *c, const instance_paths *ip, const char
 	ret->userns = c->userns;
 	ret->uid_map = ret->gid_map = c->map;
 	ret->upper_dir = ip->rw;
+	ret->lower_no_idmap = c->lower_shifted;
 	ret->console = true;
 	ret->stage_dir = ip->rundir;
 	ret->limits = &c->limits;
@@ -217,8 +218,20 @@ static int monitor_setup(monitor *m, const char *name, berr *err)
 	if (r >= 0)
 		r = rootfs_template_resolve(m->p->templates, m->c.template, BERTH_BUSYBOX,
 					    &m->lower, err);
+	if (r >= 0 && m->c.lower_shifted && m->c.userns) {
+		char *copy = NULL;
+
+		r = shifted_lower_get(m->p, &m->c, m->lower, &copy, err);
+		if (r >= 0) {
+			free(m->lower);
+			m->lower = copy;
+		}
+	}
 	if (r >= 0 && (r = mkdir_p(m->ip.logdir, 0750)) < 0)
 		berr_set(err, -r, "create %s", m->ip.logdir);
+	/* The instance's own disk, mounted as rw/ for as long as this monitor lives. */
+	if (r >= 0 && m->c.disk == DISK_IMAGE)
+		r = disk_mount(m->ip.dir, m->ip.rw, err);
 	if (r >= 0)
 		r = console_server_new(m->ip.sock, m->ip.log, CONSOLE_LOG_MAX, &m->cs, err);
 	if (r < 0)
@@ -302,6 +315,12 @@ int monitor_main(const berth_paths *p, const char *name, int notify_fd, int lock
 		berr ignore = {0};
 
 		container_destroy(&m.ct, &ignore);
+	}
+	if (m.c.disk == DISK_IMAGE) {
+		berr ignore = {0};
+
+		if (disk_umount(m.ip.rw, &ignore) < 0)
+			log_error("%s: %s", name, ignore.msg);
 	}
 	console_server_free(m.cs);
 	closep(&m.epfd);

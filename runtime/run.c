@@ -130,7 +130,7 @@ static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 		if (userns < 0)
 			return berr_set(err, errno, "open %s", path);
 	}
-	r = rootfs_open_lower(s->root.path, userns, &lower, err);
+	r = rootfs_open_lower(s->root.path, s->lower_no_idmap ? -EBADF : userns, &lower, err);
 	if (r >= 0)
 		r = net_up(c->pid, s, err);
 	if (r < 0)

@@ -178,3 +178,90 @@ int net_resolv_render(const net_config *c, const char *host_resolv, char **ret);
 /* Write ip->rundir/resolv.conf for a boot; *ret_path NULL when there is nothing to write. */
 int instance_net_resolv(const berth_paths *p, const instance_config *c, const instance_paths *ip,
 			char **ret_path, berr *err);
+
+/*
+ * idrange.c: each instance's own host id range, lowest free from the host's
+ * pool (1000000 upward, or user berth's ranges in /etc/subuid and
+ * /etc/subgid). The taken set is read from the instances' configs; callers
+ * hold idrange_lock from choosing a range until the config naming it is in place.
+ */
+#define IDRANGE_USER "berth"
+#define IDRANGE_SUBUID "/etc/subuid"
+#define IDRANGE_SUBGID "/etc/subgid"
+
+typedef struct idrange {
+	uint32_t base;
+	uint32_t count;
+} idrange;
+
+/* user's (by name, or uid unless (uint32_t)-1) "name:start:count" lines; -E2BIG past max. */
+int idrange_subid_parse(const char *text, const char *user, uint32_t uid, idrange *v, size_t max,
+			size_t *ret_n);
+/* The ids in both a and b, as ranges (at most max). */
+size_t idrange_intersect(const idrange *a, size_t na, const idrange *b, size_t nb, idrange *out,
+			 size_t max);
+/* Index of the first taken range that [base, base+count) overlaps, -1 if none. */
+ssize_t idrange_find_overlap(const idrange *taken, size_t n, uint32_t base, uint32_t count);
+/* The lowest base in the pool whose count ids overlap no taken range; -ENOSPC if none. */
+int idrange_alloc(const idrange *pool, size_t n_pool, const idrange *taken, size_t n_taken,
+		  uint32_t count, uint32_t *ret_base);
+/* The pool: user berth's ids in both files, else 1000000 to the last id. */
+int idrange_pool_load(const char *subuid, const char *subgid, idrange *pool, size_t max,
+		      size_t *ret_n, berr *err);
+/* flock <lib>/idranges.lock (exclusive); close the fd to release. */
+int idrange_lock(const berth_paths *p, int *ret_fd, berr *err);
+/*
+ * With the lock held: fixed, check that map (base, count) overlaps no
+ * instance's range; else choose map->outside, lowest free for map->count ids.
+ */
+int idrange_assign(const berth_paths *p, bool fixed, idmap *map, berr *err);
+
+/*
+ * disk.c: the image backend of --disk. dir is the instance's directory
+ * (disk.img lives there), rw its writable layer's mount point.
+ */
+char *disk_image_path(const char *dir);
+/* 16M or more, a multiple of 4K. */
+int disk_size_check(uint64_t size, berr *err);
+/* A sparse ext4 image of size bytes whose root is owned by owner (the instance's root). */
+int disk_image_create(const char *dir, uint64_t size, uid_t owner, berr *err);
+/* Attach dir's image to a loop device (auto-clearing) and mount it on rw; 0 if it already is. */
+int disk_mount(const char *dir, const char *rw, berr *err);
+/* Unmount rw if the image is mounted there (the loop device clears itself). */
+int disk_umount(const char *rw, berr *err);
+/* Grow to size (online when mounted); a smaller size is refused. */
+int disk_grow(const char *dir, const char *rw, uint64_t size, berr *err);
+/* Bytes used: the mounted file system's, else the image's blocks; *ret_live says which. */
+int disk_usage(const char *dir, const char *rw, uint64_t *ret_used, bool *ret_live);
+
+/* identity.c: /etc/machine-id (unless the template has one) and /etc/hostname in upper. */
+bool machine_id_valid(const char *s, size_t len);
+void machine_id_from_uuid(const char *uuid, char out[33]);
+int instance_identity_write(const char *upper, const char *lower, const instance_config *c,
+			    berr *err);
+
+/*
+ * quota.c: the project backend of --disk. dir: any directory on the store's
+ * file system; projid: the instance's id range base.
+ */
+/* 2: project quotas enforced on dir's file system, 1: only counted, 0: neither. */
+int quota_project_state(const char *dir);
+/* The hard block limit of project projid (0: none). */
+int quota_project_limit(const char *dir, uint32_t projid, uint64_t bytes, berr *err);
+int quota_project_usage(const char *dir, uint32_t projid, uint64_t *ret_used);
+/* Put rw (a directory) in project projid, inherited by everything made below it. */
+int quota_project_assign(const char *rw, uint32_t projid, berr *err);
+/* The backend for c's --disk: want "project", "image", or NULL/"auto" (project where the store has it). */
+int disk_backend_choose(const char *store, const char *want, const instance_config *c,
+			disk_backend *ret, berr *err);
+
+/*
+ * shifted.c: where a template cannot be idmapped, a copy of it owned by the
+ * instance's id range, cached in <lib>/shifted/TEMPLATE@BASE.
+ */
+/* 1: an idmapped mount of lower through map m works here; 0: it cannot (fall back). */
+int lower_idmap_works(const char *lower, const idmap *m, berr *err);
+/* The copy for c (made now, atomically, if missing). */
+int shifted_lower_get(const berth_paths *p, const instance_config *c, const char *template_dir,
+		      char **ret_path, berr *err);
+void shifted_lower_remove(const berth_paths *p, const instance_config *c);

@@ -59,6 +59,13 @@ typedef struct idmap {
 	uint32_t count;
 } idmap;
 
+/*
+ * For `berth run`: take the lowest free id range of the instances' pool and
+ * hold it with a claim file until the file (*ret_claim) is unlinked; a claim
+ * whose process died is freed at the next allocation. docs/STORAGE.md.
+ */
+int idrange_claim(const berth_paths *p, idmap *map, char **ret_claim, berr *err);
+
 /* "BASE" or "BASE:COUNT" -> {0, BASE, COUNT}. Validates overflow and count >= 1. */
 int idmap_parse(const char *s, idmap *ret, berr *err);
 /* Render as a uid_map/gid_map line: "0 1000000 65536\n". Returns length or -ENOSPC. */
@@ -97,6 +104,8 @@ typedef struct spec {
 	 * directory holding "upper" and "work", owned by the container's root.
 	 */
 	const char *upper_dir;
+	/* root.path is already owned by the container's ids (an id-shifted copy): no idmapped mount. */
+	bool lower_no_idmap;
 	/*
 	 * Give the command a console: a pty allocated in the container's own
 	 * devpts, bound at /dev/console, made its controlling terminal and its
@@ -231,6 +240,15 @@ typedef struct instance_net {
 	bool antispoof;
 } instance_net;
 
+/* Where an instance's disk limit is enforced (docs/STORAGE.md). */
+typedef enum disk_backend {
+	DISK_NONE = 0, /* no limit: the upper layer shares the store's file system */
+	DISK_IMAGE,    /* a sparse ext4 image of its own, on a loop device, mounted as rw/ */
+	DISK_PROJECT,  /* a project quota on rw/ (project id: the id range's base) */
+} disk_backend;
+
+const char *disk_backend_name(disk_backend b);
+
 typedef struct instance_config {
 	char *name;
 	char *uuid; /* stable machine UUID, "8-4-4-4-12" hex */
@@ -247,6 +265,9 @@ typedef struct instance_config {
 	int64_t created;           /* unix time */
 	cg_limits limits;          /* applied at every boot; config.json "limits" */
 	instance_net net;
+	disk_backend disk;   /* config.json "disk": {"backend", "limit"} */
+	uint64_t disk_limit; /* bytes; 0 with DISK_NONE */
+	bool lower_shifted;  /* an id-shifted copy of the template, not an idmapped mount */
 } instance_config;
 
 void instance_config_init(instance_config *c); /* defaults, all strings NULL */
@@ -307,8 +328,11 @@ typedef struct create_opts {
 	unsigned int stop_timeout; /* 0: 30 s */
 	bool autostart;
 	bool userns;
-	bool idmap_set;
+	bool idmap_set; /* a fixed --idmap BASE[:COUNT]; else the lowest free range */
 	idmap map;
+	uint64_t disk;            /* --disk SIZE in bytes, 0: no limit */
+	const char *disk_backend; /* "project", "image", or NULL/"auto": project where possible */
+	bool shifted_copy;        /* an id-shifted template copy even where idmapped mounts work */
 	cg_limits limits; /* parsed with cg_limits_parse; checked against the host at create */
 	/* Network (runtime/net.c); NULL/0: network.json's mode, rates and one auto address per family. */
 	const char *net_mode;           /* "routed", "bridge", "none" */
@@ -320,6 +344,13 @@ typedef struct create_opts {
 } create_opts;
 
 int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err);
+/*
+ * A copy of the stopped instance src named dst: its config and writable layer,
+ * with a new UUID, its own id range (every owner moved to it), a new
+ * /etc/machine-id and dst's /etc/hostname. A running src is refused; a
+ * failure leaves nothing.
+ */
+int instance_clone(const berth_paths *p, const char *src, const char *dst, berr *err);
 /* Refuses a running instance unless force (then it is stopped at once first). */
 int instance_delete(const berth_paths *p, const char *name, bool force, berr *err);
 /* Start: returns when init runs. foreground: become the monitor (for systemd), never detach. */
@@ -338,6 +369,11 @@ int instance_kill(const berth_paths *p, const char *name, int sig, berr *err);
  * to a running instance, 0 when only saved.
  */
 int instance_set(const berth_paths *p, const char *name, const cg_limits *changes, berr *err);
+/*
+ * Grow the instance's disk (--disk) to size bytes: online when it runs. A
+ * smaller size is refused. Returns 1 when it runs (the guest sees it now).
+ */
+int instance_set_disk(const berth_paths *p, const char *name, uint64_t size, berr *err);
 /* Can this host enforce l? The error names the missing controller and the option. */
 int limits_host_check(const cg_limits *l, berr *err);
 /*
@@ -355,6 +391,8 @@ typedef struct instance_status {
 	bool monitor_alive;
 	unsigned int boots; /* since create */
 	bool frozen;        /* running, and its cgroup is frozen (berth freeze) */
+	uint64_t disk_used; /* with a disk limit: bytes used */
+	bool disk_live;     /* disk_used is the mounted file system's (else the image's blocks) */
 } instance_status;
 
 int instance_status_get(const berth_paths *p, const char *name, instance_status *ret, berr *err);
