@@ -182,8 +182,10 @@ int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int
 	if (cg_find_mount("/proc/self/mountinfo", &root, &ignore) >= 0) {
 		_cleanup_free_ char *leaf = str_printf("%s/%s", root, ip->cgroup);
 
-		if (leaf && rmdir(leaf) < 0 && errno != ENOENT)
-			return berr_set(err, errno, "remove cgroup %s", leaf);
+		/* With the sub-cgroups a guest's systemd made in it. */
+		r = leaf ? cg_rmdir_tree(AT_FDCWD, leaf) : 0;
+		if (r < 0 && r != -ENOENT)
+			return berr_set(err, -r, "remove cgroup %s", leaf);
 	}
 	return 0;
 }

@@ -351,6 +351,10 @@ int template_list(const berth_paths *p, char ***ret_names, berr *err);
 /* Import a directory or a tarball faithfully (owners, modes, devices, xattrs, hard links). */
 int template_import(const berth_paths *p, const char *name, const char *source, berr *err);
 int template_create_busybox(const berth_paths *p, const char *name, berr *err);
+/* A Debian/Ubuntu template by debootstrap (rootfs_template_create_debootstrap, rootfs.h). */
+struct rootfs_debootstrap;
+int template_create_debootstrap(const berth_paths *p, const char *name,
+				const struct rootfs_debootstrap *o, berr *err);
 /* Refused while an instance uses it. */
 int template_remove(const berth_paths *p, const char *name, berr *err);
 
