@@ -251,12 +251,13 @@ static int make_template_fit(const char *path, berr *err)
 	if (unlinkat(etc, "hostname", 0) < 0 && errno != ENOENT)
 		return berr_set(err, errno, "remove %s/etc/hostname", path);
 	if (fstatat(etc, "hosts", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
-		int r = write_file_at(etc, "hosts",
-				      "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost "
-				      "ip6-loopback\n");
+		static const char hosts[] =
+			"127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n";
+		_cleanup_close_ int fd = openat(
+			etc, "hosts", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 
-		if (r < 0)
-			return berr_set(err, -r, "write %s/etc/hosts", path);
+		if (fd < 0 || write(fd, hosts, sizeof(hosts) - 1) != (ssize_t)(sizeof(hosts) - 1))
+			return berr_set(err, errno ? errno : EIO, "write %s/etc/hosts", path);
 	}
 	drop_debs(rootfd);
 	return 0;

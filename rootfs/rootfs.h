@@ -48,6 +48,8 @@ typedef struct mount_plan {
 typedef struct rootfs_opts {
 	bool userns;         /* in a user namespace: bind device nodes instead of mknod */
 	const char *console; /* host terminal to bind at /dev/console, or NULL */
+	const char *
+		run_host; /* host dir bound read-only at /run/host (e.g. /proc/self/fd/N), or NULL */
 } rootfs_opts;
 
 int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret);
