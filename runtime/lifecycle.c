@@ -170,6 +170,8 @@ int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int
 	if (r < 0)
 		return berr_set(err, -r, "kill the processes of %s", c->name);
 	instance_wait_monitor_exit(&st);
+	/* What the monitor recorded on its way out (last exit "poweroff"), not the state before. */
+	instance_state_load(ip->state, &st, &ignore);
 	if (!proc_alive(st.monitor_pid, st.monitor_start) && access(ip->state, F_OK) == 0 &&
 	    !str_eq(st.state, "stopped")) {
 		/* The monitor is gone: record the stop in its place. */
