@@ -107,11 +107,11 @@ if [ -z "$SKIPWHY" ]; then
 	left=$(find "$R/lib/templates" -mindepth 1 -maxdepth 1 2>/dev/null)
 	[ -z "$left" ] || why "left in the store: $(q "$left")"
 	grep -q "$R/lib/templates" /proc/self/mountinfo && why "a mount is left below the store"
-	for p in $(cat "$HCG/cgroup.procs"); do
+	while read -r p; do
 		case $(cat "/proc/$p/comm" 2>/dev/null) in
 		debootstrap | dpkg | wget | ar | tar | perl) why "process $p ($(cat "/proc/$p/comm")) left running" ;;
 		esac
-	done
+	done <"$HCG/cgroup.procs"
 	brun template list
 	[[ "$OUT" != *cut* ]] || why "template list shows it: $(q "$OUT")"
 fi
@@ -134,13 +134,16 @@ else
 		skip_all "cannot make the Debian template (no mirror?): $(tail -3 "$WORK/create.out")"
 	fi
 	MADE_NOW=1
-	mkdir -p "$CACHE" && tar --numeric-owner --xattrs --xattrs-include='*' --acls \
+	if ! { mkdir -p "$CACHE" && tar --numeric-owner --xattrs --xattrs-include='*' --acls \
 		-C "$R/lib/templates/bookworm" -cf "$TARBALL.tmp.$$" . &&
-		mv "$TARBALL.tmp.$$" "$TARBALL" || { rm -f "$TARBALL.tmp.$$"; why "cannot write the cache $TARBALL"; }
+		mv "$TARBALL.tmp.$$" "$TARBALL"; }; then
+		rm -f "$TARBALL.tmp.$$"
+		why "cannot write the cache $TARBALL"
+	fi
 fi
 T=$R/lib/templates/bookworm
 [ -d "$T" ] || bail "no template bookworm: $(q "$ERR")"
-[ -f "$T/etc/machine-id" ] && [ ! -s "$T/etc/machine-id" ] || why "/etc/machine-id is not an empty file"
+{ [ -f "$T/etc/machine-id" ] && [ ! -s "$T/etc/machine-id" ]; } || why "/etc/machine-id is not an empty file"
 [ ! -e "$T/etc/hostname" ] || why "/etc/hostname of the build host is kept: $(q "$(cat "$T/etc/hostname")")"
 [ ! -f "$T/var/lib/dbus/machine-id" ] || [ -L "$T/var/lib/dbus/machine-id" ] || why "a dbus machine-id is kept"
 [[ "$(readlink -f "$T/sbin/init")" == */systemd ]] || why "/sbin/init is not systemd: $(readlink "$T/sbin/init")"
@@ -194,8 +197,8 @@ end
 begin "cgroup delegation: systemd-run --wait true, init.scope and system.slice below the instance"
 brun exec "$A" -- systemd-run --wait --quiet true
 want_rc 0
-[ -d "$CG/$BCG/$A/init.scope" ] && [ -d "$CG/$BCG/$A/system.slice" ] ||
-	why "no init.scope and system.slice in $CG/$BCG/$A: $(ls "$CG/$BCG/$A" 2>&1 | tr '\n' ' ')"
+{ [ -d "$CG/$BCG/$A/init.scope" ] && [ -d "$CG/$BCG/$A/system.slice" ]; } ||
+	why "no init.scope and system.slice in $CG/$BCG/$A: $(find "$CG/$BCG/$A" -maxdepth 1 -type d -printf "%f ")"
 end
 
 begin "journald works: journalctl shows this boot"
