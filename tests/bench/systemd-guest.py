@@ -22,6 +22,7 @@ BERTH, TMP, RUNS, WARMUP = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.a
 CG = "/sys/fs/cgroup"
 READY_TIMEOUT = 60
 SIGRTMIN3 = signal.SIGRTMIN + 3
+MONITOR_KB = []  # berth's monitor alone, every round
 
 
 def listener(name):
@@ -93,6 +94,7 @@ class Berth:
     def pss(self):
         with open(f"{TMP}/berth/run/{self.inst}/state.json") as f:
             st = json.load(f)
+        MONITOR_KB.append(pss_kb([st["monitor_pid"]]))
         return pss_kb(cg_pids(f"{CG}/{st['cgroup']}") + [st["monitor_pid"]])
 
     def stop(self):
@@ -223,7 +225,8 @@ def main():
         print(f"| {k} | {med[k]:.0f} ms | {med[k] / med['crun']:.2f} | {pss[k]:.1f} MB |")
     print()
     print(f"berth/crun time: {med['berth'] / med['crun']:.2f} (goal <= 0.8); "
-          f"berth PSS {pss['berth']:.1f} MB (goal <= 6 MB)")
+          f"berth PSS {pss['berth']:.1f} MB (goal <= 6 MB), of which its monitor "
+          f"{statistics.median(MONITOR_KB[WARMUP:]) / 1024:.2f} MB")
 
 
 main()
