@@ -152,6 +152,7 @@ static void begin_stop(monitor *m)
 	if (m->stopping)
 		return;
 	m->stopping = true;
+	host_notify("STOPPING=1\nSTATUS=stopping");
 	if (!sig || syscall(SYS_pidfd_send_signal, m->ct.pidfd, sig, NULL, 0) < 0)
 		t.it_value.tv_sec = 0, t.it_value.tv_nsec = 1;
 	timerfd_settime(m->timerfd, 0, &t, NULL);
@@ -223,6 +224,8 @@ static bool end_boot(monitor *m)
 	console_server_set_master(m->cs, -EBADF);
 	if (container_destroy(&m->ct, &err) < 0)
 		log_error("%s: %s", m->c.name, err.msg);
+	if (reboot)
+		host_notify("STATUS=rebooting");
 	snprintf(note, sizeof(note), "\r\n[berth: %s %s: %s]\r\n", m->c.name,
 		 reboot ? "rebooting" : "stopped", m->st.last_exit);
 	console_server_note(m->cs, note);

@@ -264,5 +264,36 @@ until_ 30 is_state "$A" stopped || why "still $S_STATE"
 clog "$A" | tail -5 | grep -q 'Halting system' || why "no 'Halting system' in the console log"
 end
 
+# What a Type=notify unit running `berth start --foreground` relies on.
+begin "start --foreground passes READY=1 and STATUS on to its own NOTIFY_SOCKET, STOPPING=1 at stop"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[2], "w").close()
+with open(sys.argv[2], "a") as f:
+    while True:
+        m = s.recv(4096).decode()
+        f.write(m.replace("\n", "|") + "\n")
+        f.flush()
+        if "STOPPING=1" in m:
+            break
+' "$WORK/host-notify" "$WORK/host-notify.log" &
+LSN=$!
+until_ 10 test -e "$WORK/host-notify.log" || why "the listener did not start"
+NOTIFY_SOCKET=$WORK/host-notify timeout --signal=KILL 120 "$BERTH" --root "$R" start "$A" --foreground \
+	>"$WORK/fg.out" 2>&1 </dev/null &
+FG=$!
+until_ 60 grep -q 'READY=1' "$WORK/host-notify.log" || why "no READY=1 on the host's socket: $(q "$(cat "$WORK/host-notify.log")")"
+grep -q '^READY=1|STATUS=Ready\.$' "$WORK/host-notify.log" || why "READY=1 without the guest's STATUS: $(q "$(cat "$WORK/host-notify.log")")"
+kill -TERM "$FG"
+wait_job "$FG" 60
+[ "$RC" = 0 ] || why "berth start --foreground exited $RC after SIGTERM: $(q "$(tail -2 "$WORK/fg.out")")"
+wait_job "$LSN" 10
+grep -q 'STOPPING=1' "$WORK/host-notify.log" || why "no STOPPING=1: $(q "$(cat "$WORK/host-notify.log")")"
+st "$A"
+{ [ "$S_STATE" = stopped ] && [ "$S_LAST" = poweroff ]; } || why "after SIGTERM: state $S_STATE, last exit $S_LAST; want stopped, poweroff"
+end
+
 [ "$MADE_NOW" = 1 ] && echo "# the template was built this run and cached; the next run imports it"
 finish
