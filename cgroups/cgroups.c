@@ -240,6 +240,32 @@ fail:
 	return r;
 }
 
+/*
+ * rmdir name below dfd and every cgroup below it, deepest first: a guest's
+ * systemd makes its own (init.scope, system.slice, ...) inside the instance's
+ * leaf, and the kernel refuses to remove a cgroup that still has children.
+ * The tree must be empty of processes. Depth is bounded by the kernel's.
+ */
+int cg_rmdir_tree(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && !str_eq(de->d_name, ".") && !str_eq(de->d_name, ".."))
+			cg_rmdir_tree(dirfd(d), de->d_name);
+	closedir(d);
+	return unlinkat(dfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
 int cg_leaf_destroy(cg_leaf *leaf, int timeout_ms, berr *err)
 {
 	const char *base;
@@ -253,11 +279,11 @@ int cg_leaf_destroy(cg_leaf *leaf, int timeout_ms, berr *err)
 	base = strrchr(leaf->name, '/');
 	base = base ? base + 1 : leaf->name;
 	/* An exiting task can hold the directory busy for a moment after "populated 0". */
-	for (int tries = 0; unlinkat(leaf->parentfd, base, AT_REMOVEDIR) < 0; tries++) {
-		if (errno == ENOENT)
+	for (int tries = 0; (r = cg_rmdir_tree(leaf->parentfd, base)) < 0; tries++) {
+		if (r == -ENOENT)
 			break; /* removed by someone else (a stop whose monitor was slow) */
-		if (errno != EBUSY || tries >= 100)
-			return berr_set(err, errno, "remove cgroup %s", leaf->name);
+		if (r != -EBUSY || tries >= 100)
+			return berr_set(err, -r, "remove cgroup %s", leaf->name);
 		usleep(1000);
 	}
 	cg_leaf_close(leaf);

@@ -32,6 +32,8 @@ int cg_leaf_create(int rootfd, const char *name, uid_t owner, gid_t group, cg_le
 
 /* Kill every process in the leaf (cgroup.kill), wait until it is empty, remove it. */
 int cg_leaf_destroy(cg_leaf *leaf, int timeout_ms, berr *err);
+/* rmdir dfd/name and the cgroups below it (made by a guest's systemd), deepest first. */
+int cg_rmdir_tree(int dfd, const char *name);
 
 /* Wait up to timeout_ms for cgroup.events "populated 0": 0, or -ETIMEDOUT. */
 int cg_wait_empty(int dirfd, int timeout_ms);

@@ -151,6 +151,7 @@ enum {
 	O_DISK,
 	O_DISK_BACKEND,
 	O_SHIFTED,
+	O_WAIT_READY,
 	O_LIMIT = 512 /* + cg_limit_key */
 };
 
@@ -346,18 +347,71 @@ static int op_start(const berth_paths *p, const char *name, int flags, berr *err
 	return r;
 }
 
+/* start's options: --foreground, --wait-ready, --timeout S. */
+typedef struct start_args {
+	bool foreground, wait_ready, timeout_set;
+	unsigned int timeout;
+} start_args;
+
+static int start_opt(int c, void *arg, berr *err)
+{
+	start_args *a = arg;
+	uint32_t n;
+
+	if (c == O_FOREGROUND) {
+		a->foreground = true;
+		return 0;
+	}
+	if (c == O_WAIT_READY) {
+		a->wait_ready = true;
+		return 0;
+	}
+	if (parse_u32(optarg, &n) < 0 || n == 0 || n > 86400)
+		return berr_setx(err, EINVAL, "--timeout \"%s\": use 1 to 86400 seconds", optarg);
+	a->timeout = n;
+	a->timeout_set = true;
+	return 0;
+}
+
 int cmd_start(const global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {{"foreground", no_argument, NULL, O_FOREGROUND},
+					     {"wait-ready", no_argument, NULL, O_WAIT_READY},
+					     {"timeout", required_argument, NULL, O_TIMEOUT},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
 	static const char usage[] =
-		"Usage: berth start NAME [--foreground]\n\n"
+		"Usage: berth start NAME [--foreground] [--wait-ready [--timeout S]]\n\n"
 		"Boot the instance; returns once its init runs. Its monitor stays behind, detached;\n"
 		"with --foreground berth is the monitor and returns when the instance stops (for\n"
-		"systemd units).\n";
+		"systemd units).\n"
+		"--wait-ready returns once the guest is ready instead: a systemd guest when it says\n"
+		"READY=1 (boot finished), any other init as soon as it runs. Waits up to S seconds\n"
+		"(default 90); on timeout it fails (exit 125) and the instance keeps running.\n";
+	start_args a = {.timeout = 90};
+	const char *name = NULL;
+	berth_paths p = {0};
+	berr err = {0};
+	int r = getopt_verb(argc, argv, ":h", opts, usage, start_opt, &a, &err);
 
-	return name_verb(g, argc, argv, opts, usage, op_start);
+	if (r == 1)
+		return 0;
+	if (r >= 0)
+		r = name_operand(argc, argv, &name, &err);
+	if (r >= 0 && a.foreground && a.wait_ready)
+		r = berr_setx(&err, EINVAL,
+			      "--wait-ready and --foreground exclude each other (under systemd, "
+			      "--foreground tells the service manager READY=1 itself)");
+	else if (r >= 0 && a.timeout_set && !a.wait_ready)
+		r = berr_setx(&err, EINVAL, "--timeout belongs to --wait-ready");
+	if (r >= 0)
+		r = cli_paths(g, argv[0], &p, &err);
+	if (r >= 0)
+		r = op_start(&p, name, a.foreground ? 4 : 0, &err);
+	if (r >= 0 && a.wait_ready)
+		r = instance_wait_ready(&p, name, a.timeout, &err);
+	berth_paths_free(&p);
+	return r < 0 ? cli_fail("start", name, &err) : 0;
 }
 
 static int stop_opt(int c, void *arg, berr *err)
@@ -547,6 +601,9 @@ static void print_status(const instance_status *st)
 	printf("uptime:     %s\n", uptime);
 	printf("boots:      %u since create\n", st->boots);
 	printf("last exit:  %s\n", st->state.last_exit[0] ? st->state.last_exit : "-");
+	if (st->running)
+		printf("ready:      %s%s%s\n", st->state.ready ? "yes" : "no",
+		       st->state.status[0] ? ", " : "", st->state.status);
 	printf("template:   %s\n", c->template);
 	printf("hostname:   %s\n", c->hostname);
 	if (st->monitor_alive)
@@ -593,6 +650,8 @@ static void status_json(json_gen *g, const instance_status *st)
 				 : 0);
 	json_gen_key_u64(g, "boots", st->boots);
 	json_gen_key_string(g, "last_exit", st->state.last_exit);
+	json_gen_key_bool(g, "ready", st->running && st->state.ready);
+	json_gen_key_string(g, "status_text", st->running ? st->state.status : "");
 	json_gen_key_string(g, "template", c->template);
 	json_gen_key_string(g, "hostname", c->hostname);
 	json_gen_key_string(g, "init", c->init);

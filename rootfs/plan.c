@@ -42,6 +42,18 @@ static int plan_pseudo_fs(mount_plan *p)
 	    .mflags = NOSUID_NODEV_NOEXEC);
 	ADD(.kind = MOUNT_FS, .source = "tmpfs", .target = "/run", .fstype = "tmpfs",
 	    .mflags = MS_NOSUID | MS_NODEV, .data = "mode=755");
+	/* systemd's container interface: /run/lock a tmpfs of its own, as podman and Debian do. */
+	ADD(.kind = MOUNT_FS, .source = "tmpfs", .target = "/run/lock", .fstype = "tmpfs",
+	    .mflags = NOSUID_NODEV_NOEXEC, .data = "mode=1777,size=5m");
+	return 0;
+}
+
+/* /run/host: what the container manager tells its guest (os-release, notify socket). */
+static int plan_run_host(mount_plan *p, const rootfs_opts *o)
+{
+	if (o->run_host)
+		ADD(.kind = MOUNT_BIND, .source = o->run_host, .target = "/run/host",
+		    .mflags = MS_RDONLY | NOSUID_NODEV_NOEXEC);
 	return 0;
 }
 
@@ -111,6 +123,8 @@ int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret)
 	int r;
 
 	r = plan_pseudo_fs(&p);
+	if (r >= 0)
+		r = plan_run_host(&p, opts);
 	if (r >= 0)
 		r = plan_dev(&p, opts);
 	if (r >= 0)

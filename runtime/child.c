@@ -74,14 +74,20 @@ static int watch_parent(int sock, bool die_with_parent, berr *err)
 	return 0;
 }
 
-static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, const char *resolv,
-		      berr *err)
+/* resolv: a host file to bind at /etc/resolv.conf (a /proc/self/fd path), or NULL. */
+static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, int host_fd,
+		      const char *resolv, berr *err)
 {
 	_cleanup_close_ int rootfd = -EBADF;
 	mount_plan plan = {0};
 	rootfs_opts opts = {.userns = s->userns, .resolv_conf = resolv};
+	char run_host[32];
 	int r;
 
+	if (host_fd >= 0) {
+		snprintf(run_host, sizeof(run_host), "/proc/self/fd/%d", host_fd);
+		opts.run_host = run_host;
+	}
 	if (!s->console && isatty(STDIN_FILENO))
 		opts.console = ttyname(STDIN_FILENO);
 	r = rootfs_overlay_root(stage_fd, lower_fd, rw_fd, s->userns, &rootfd, err);
@@ -157,11 +163,16 @@ static int drop_privileges(const spec *s, berr *err)
 }
 
 /* Open what only host root can reach (the stage and the writable layer) while still host root. */
-static int open_host_dirs(const spec *s, int *ret_stage, int *ret_rw, berr *err)
+static int open_host_dirs(const spec *s, int *ret_stage, int *ret_rw, int *ret_host, berr *err)
 {
 	*ret_stage = open(s->stage_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*ret_stage < 0)
 		return berr_set(err, errno, "open %s", s->stage_dir);
+	if (s->host_dir) {
+		*ret_host = open(s->host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (*ret_host < 0)
+			return berr_set(err, errno, "open %s", s->host_dir);
+	}
 	if (!s->upper_dir)
 		return 0;
 	*ret_rw = open(s->upper_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -189,7 +200,7 @@ _Noreturn void child_main(const spec *s, int sock)
 {
 	char term_kv[128] = "";
 	const char *term = getenv("TERM");
-	_cleanup_close_ int lower_fd = -EBADF, stage_fd = -EBADF, rw_fd = -EBADF;
+	_cleanup_close_ int lower_fd = -EBADF, stage_fd = -EBADF, rw_fd = -EBADF, host_fd = -EBADF;
 	_cleanup_close_ int resolv_fd = -EBADF;
 	char resolv[32] = "";
 	sync_msg go;
@@ -201,10 +212,11 @@ _Noreturn void child_main(const spec *s, int sock)
 		_exit(EXIT_SETUP_FAILED);
 	if (term && snprintf(term_kv, sizeof(term_kv), "TERM=%s", term) >= (int)sizeof(term_kv))
 		term_kv[0] = '\0';
-	if (open_host_dirs(s, &stage_fd, &rw_fd, &err) < 0 ||
+	if (open_host_dirs(s, &stage_fd, &rw_fd, &host_fd, &err) < 0 ||
 	    open_resolv(s, &resolv_fd, resolv, &err) < 0 || ns_become_root(&err) < 0 ||
 	    watch_parent(sock, s->die_with_parent, &err) < 0 ||
-	    build_root(s, stage_fd, lower_fd, rw_fd, resolv[0] ? resolv : NULL, &err) < 0 ||
+	    build_root(s, stage_fd, lower_fd, rw_fd, host_fd, resolv[0] ? resolv : NULL, &err) <
+		    0 ||
 	    (s->console && setup_console(sock, &err) < 0) || setup_identity(s, &err) < 0 ||
 	    netns_loopback_up(&err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
@@ -212,6 +224,7 @@ _Noreturn void child_main(const spec *s, int sock)
 	closep(&stage_fd);
 	closep(&rw_fd);
 	closep(&resolv_fd);
+	closep(&host_fd);
 	if (drop_privileges(s, &err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	environ = env_build(s->process.env, term_kv[0] ? term_kv : NULL);

@@ -552,6 +552,8 @@ int instance_state_to_json(const instance_state *st, char **ret, size_t *ret_len
 	json_gen_key_string(g, "last_exit", st->last_exit);
 	json_gen_key_string(g, "cgroup", st->cgroup);
 	json_gen_key_string(g, "init_cgroup", st->init_cgroup);
+	json_gen_key_bool(g, "ready", st->ready);
+	json_gen_key_string(g, "status", st->status);
 	json_gen_map_close(g);
 	return json_gen_finish(g, ret, ret_len);
 }
@@ -565,6 +567,8 @@ static int state_fields(const json_tree *t, instance_state *st, berr *err)
 	    (r = get_fixed(t, "last_exit", st->last_exit, sizeof(st->last_exit), err)) < 0 ||
 	    (r = get_fixed(t, "cgroup", st->cgroup, sizeof(st->cgroup), err)) < 0 ||
 	    (r = get_fixed(t, "init_cgroup", st->init_cgroup, sizeof(st->init_cgroup), err)) < 0 ||
+	    (r = get_fixed(t, "status", st->status, sizeof(st->status), err)) < 0 ||
+	    (r = get_bool(t, "ready", &st->ready, err)) < 0 ||
 	    (r = get_int(t, "init_pid", 0, INT32_MAX, "a pid", &init_pid, err)) < 0 ||
 	    (r = get_int(t, "monitor_pid", 0, INT32_MAX, "a pid", &monitor_pid, err)) < 0 ||
 	    (r = get_int(t, "boots", 0, UINT32_MAX, "0-4294967295", &boots, err)) < 0 ||

@@ -108,7 +108,7 @@ int boots_bump(const instance_paths *ip);
 init_signals instance_signals(const instance_config *c);
 /* The spec an instance boots with; strings point into c and ip, env into env_buf. */
 int instance_spec(const instance_config *c, const instance_paths *ip, const char *lower,
-		  char *env_buf[3], char *args_buf[2], spec *ret, berr *err);
+		  char *env_buf[4], char *args_buf[2], spec *ret, berr *err);
 
 /* instance.c: the store, shared with lifecycle.c. */
 #define MONITOR_EXIT_WAIT_MS 5000
@@ -265,3 +265,20 @@ int lower_idmap_works(const char *lower, const idmap *m, berr *err);
 int shifted_lower_get(const berth_paths *p, const instance_config *c, const char *template_dir,
 		      char **ret_path, berr *err);
 void shifted_lower_remove(const berth_paths *p, const instance_config *c);
+
+/*
+ * The guest's /run/host (notify.c): a directory in the run dir, bound
+ * read-only at /run/host, holding the host's os-release, "container-manager"
+ * ("berth") and "notify", an sd_notify socket the monitor reads (the guest
+ * gets NOTIFY_SOCKET=/run/host/notify). Only init's messages count.
+ */
+#define GUEST_NOTIFY_SOCKET "/run/host/notify"
+#define GUEST_STATUS_MAX 128
+typedef struct notify_state {
+	bool ready;                    /* READY=1 seen, STOPPING=1 not since */
+	char status[GUEST_STATUS_MAX]; /* the last STATUS=, printable ASCII */
+} notify_state;
+/* (Re)make dir and its files; the bound notify socket in *ret_notify_fd (non-blocking). */
+int guest_host_dir_setup(const char *dir, int *ret_notify_fd, berr *err);
+/* Read every pending message; those from init_pid update st. 1: st changed, 0: no, -errno. */
+int notify_dispatch(int fd, pid_t init_pid, notify_state *st);

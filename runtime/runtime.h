@@ -131,6 +131,8 @@ typedef struct spec {
 	const net_plan *net;
 	/* A host file bound read-only at /etc/resolv.conf (NULL: the root's own). */
 	const char *resolv_conf;
+	/* A host directory bound read-only at /run/host (NULL: none): see runtime/notify.c. */
+	const char *host_dir;
 } spec;
 
 /* Defaults: userns on, ids from IDMAP_DEFAULT_BASE, cwd "/", hostname NULL. */
@@ -289,6 +291,8 @@ typedef struct instance_state {
 	char last_exit[48];    /* "reboot", "poweroff", "halt", "exited 3", "killed by SIGKILL" */
 	char cgroup[128];      /* below the cgroup2 root, e.g. "berth/web1" */
 	char init_cgroup[256]; /* init's own cgroup when it moved (systemd), else empty */
+	bool ready;            /* the guest said READY=1 (or, an init that does not notify, runs) */
+	char status[128];      /* the guest's last STATUS= (sd_notify), else empty */
 } instance_state;
 
 int instance_state_to_json(const instance_state *st, char **ret, size_t *ret_len);
@@ -355,6 +359,12 @@ int instance_clone(const berth_paths *p, const char *src, const char *dst, berr 
 int instance_delete(const berth_paths *p, const char *name, bool force, berr *err);
 /* Start: returns when init runs. foreground: become the monitor (for systemd), never detach. */
 int instance_start(const berth_paths *p, const char *name, bool foreground, berr *err);
+/*
+ * Wait up to timeout_s until the running instance is ready (state.json
+ * "ready": a systemd guest's READY=1, any other init once it runs). Fails
+ * when it stops meanwhile or the time runs out (it keeps running then).
+ */
+int instance_wait_ready(const berth_paths *p, const char *name, unsigned int timeout_s, berr *err);
 /* Halt with init's signal, wait timeout_s (0: the config's), then kill the cgroup. */
 int instance_stop(const berth_paths *p, const char *name, unsigned int timeout_s, bool force,
 		  berr *err);
@@ -424,6 +434,10 @@ int template_list(const berth_paths *p, char ***ret_names, berr *err);
 /* Import a directory or a tarball faithfully (owners, modes, devices, xattrs, hard links). */
 int template_import(const berth_paths *p, const char *name, const char *source, berr *err);
 int template_create_busybox(const berth_paths *p, const char *name, berr *err);
+/* A Debian/Ubuntu template by debootstrap (rootfs_template_create_debootstrap, rootfs.h). */
+struct rootfs_debootstrap;
+int template_create_debootstrap(const berth_paths *p, const char *name,
+				const struct rootfs_debootstrap *o, berr *err);
 /* Refused while an instance uses it. */
 int template_remove(const berth_paths *p, const char *name, berr *err);
 
