@@ -199,6 +199,8 @@ static int monitor_setup(monitor *m, const char *name, berr *err)
 	if (instance_paths_init(&m->ip, m->p, name) < 0)
 		return berr_set(err, ENOMEM, "paths");
 	r = instance_config_load(m->ip.config, &m->c, err);
+	if (r >= 0) /* host side of issue 8: below a delegated unit cgroup, if any */
+		r = instance_cgroup_place(&m->ip, m->p, name, err);
 	if (r >= 0)
 		r = rootfs_template_resolve(m->p->templates, m->c.template, BERTH_BUSYBOX,
 					    &m->lower, err);
@@ -257,6 +259,8 @@ int monitor_main(const berth_paths *p, const char *name, int notify_fd, int lock
 		if (r < 0)
 			break;
 		notify(&notify_fd, "ok\n");
+		/* Host side of issue 8, until the guest side's readiness lands: init runs. */
+		host_notify("READY=1\nSTATUS=running");
 		closep(&lock_fd);
 		r = run_loop(&m);
 		if (r < 0) {

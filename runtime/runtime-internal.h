@@ -142,3 +142,21 @@ int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int
  * datagram such as "READY=1\nSTATUS=running". A no-op without NOTIFY_SOCKET.
  */
 int host_notify(const char *state);
+
+/*
+ * delegate.c: where the instance's cgroup goes (docs/SYSTEMD.md). The v2 path
+ * in /proc/PID/cgroup text ("0::/a/b"), without its leading '/', into buf;
+ * -ENOENT without a v2 line.
+ */
+int cgroup_self_parse(const char *text, char *buf, size_t size);
+/* "<unit>/<leaf>" into buf; -EINVAL for the root ("") or a path that is not relative. */
+int delegate_layout(const char *unit, const char *leaf, char *buf, size_t size);
+/*
+ * For the monitor, before the first boot: when this process runs in a
+ * delegated cgroup (BERTH_CGROUP_DELEGATED=1, or the trusted.delegate /
+ * user.delegate xattr systemd sets), move itself into <that>/supervisor and
+ * set ip->cgroup to <that>/payload; else ip->cgroup is <paths cgroup>/NAME.
+ */
+int instance_cgroup_place(instance_paths *ip, const berth_paths *p, const char *name, berr *err);
+/* Readers: ip->cgroup becomes the cgroup state.json records, when it records one. */
+void instance_cgroup_recorded(instance_paths *ip);
