@@ -61,6 +61,8 @@ if [ "${1:-}" = boot ]; then
 		-a ! -e "/sys/fs/cgroup/system.slice/system-berth.slice/berth@first.service"
 	check "second still runs" "$(berth status second 2>&1 | head -1)" \
 		test "$(systemctl is-active berth@second)" = active
+	# For the record (docs/SYSTEMD.md shows it): what an operator sees.
+	SYSTEMD_COLORS=0 systemctl status --no-pager --lines=0 berth@second.service 2>&1 | sed 's/^/# /'
 	echo "$fail $pass" >"$FAILS"
 	sync
 	exit 0
