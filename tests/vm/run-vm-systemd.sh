@@ -26,7 +26,6 @@ set -u
 export LC_ALL=C
 export PATH=$PATH:/usr/sbin:/sbin
 PROG=run-vm-systemd
-HERE=$(dirname "$(realpath "$0")")
 CACHE=${BERTH_VM_SYSTEMD_CACHE:-/var/cache/berth-tests}
 KCACHE=${BERTH_VM_CACHE:-/var/cache/berth-vm}
 TIMEOUT=${BERTH_VM_TIMEOUT:-400}

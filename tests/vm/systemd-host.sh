@@ -61,6 +61,21 @@ if [ "${1:-}" = boot ]; then
 		-a ! -e "/sys/fs/cgroup/system.slice/system-berth.slice/berth@first.service"
 	check "second still runs" "$(berth status second 2>&1 | head -1)" \
 		test "$(systemctl is-active berth@second)" = active
+	# Limits under the unit: the controllers enabled down to <unit>/payload.
+	pay=/sys/fs/cgroup$(prop second ControlGroup)/payload
+	out=$(berth set second --pids 77 --memory 64M 2>&1)
+	check "berth set on second (under its unit): pids.max 77, memory.max 64M in <unit>/payload" \
+		"$out; pids.max $(cat "$pay/pids.max" 2>&1), memory.max $(cat "$pay/memory.max" 2>&1)" \
+		test "$(cat "$pay/pids.max" 2>&1)" = 77 -a "$(cat "$pay/memory.max" 2>&1)" = 67108864
+	# enable/disable under a running systemd: daemon-reload makes systemd see it.
+	berth disable first >/dev/null 2>&1
+	check "berth disable first: berth.target no longer wants it (systemd reloaded)" \
+		"WantedBy '$(prop first WantedBy)'" test -z "$(prop first WantedBy)"
+	berth enable first --boot-order 1 --boot-delay 2 >/dev/null 2>&1
+	check "berth enable first again: berth.target wants it, second is After= it" \
+		"WantedBy '$(prop first WantedBy)', second After '$(prop second After)'" \
+		test "$(prop first WantedBy)" = berth.target -a \
+		"$(prop second After | grep -c 'berth@first.service')" = 1
 	# For the record (docs/SYSTEMD.md shows it): what an operator sees.
 	SYSTEMD_COLORS=0 systemctl status --no-pager --lines=0 berth@second.service 2>&1 | sed 's/^/# /'
 	echo "$fail $pass" >"$FAILS"
