@@ -27,6 +27,8 @@ static const char usage[] =
 	"  stats [NAME...]  cpu, memory, pids, io and oom figures (--json, --watch)\n"
 	"  freeze NAME      suspend every process of it; thaw NAME resumes them\n"
 	"  template ...     list, create, import and remove templates\n"
+	"  enable NAME      start it at host boot with systemd (--boot-order, --boot-delay)\n"
+	"  disable NAME     do not start it at host boot\n"
 	"\n"
 	"Other commands:\n"
 	"  run       run a command in a new, throwaway container, in the foreground\n"
@@ -113,6 +115,7 @@ static const struct {
 	{"exec", cmd_exec},         {"enter", cmd_enter},     {"console", cmd_console},
 	{"template", cmd_template}, {"set", cmd_set},         {"stats", cmd_stats},
 	{"freeze", cmd_freeze},     {"thaw", cmd_thaw},       {"clone", cmd_clone},
+	{"enable", cmd_enable},     {"disable", cmd_disable},
 };
 
 int cli_main(int argc, char **argv)

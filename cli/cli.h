@@ -52,6 +52,9 @@ int cmd_status(const global_opts *g, int argc, char **argv);
 /* exec.c */
 int cmd_exec(const global_opts *g, int argc, char **argv);
 int cmd_enter(const global_opts *g, int argc, char **argv);
+/* enable.c */
+int cmd_enable(const global_opts *g, int argc, char **argv);
+int cmd_disable(const global_opts *g, int argc, char **argv);
 /* console.c */
 int cmd_console(const global_opts *g, int argc, char **argv);
 /* limits.c */

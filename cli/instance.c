@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -98,7 +99,9 @@ static const char create_usage[] =
 	"  --halt-signal SIG     signal that asks init to power off (default: the flavour's)\n"
 	"  --reboot-signal SIG   signal that asks init to reboot (default: the flavour's)\n"
 	"  --stop-timeout S      seconds `stop` waits for a clean shutdown (default 30)\n"
-	"  --autostart           start at host boot (with the systemd units)\n"
+	"  --autostart           start at host boot (with the systemd units: berth enable)\n"
+	"  --boot-order N        autostart order, 0-999 (default 0; see berth enable)\n"
+	"  --boot-delay S        seconds before the next boot order starts (default 0)\n"
 	"  --userns=host         no user namespace: root inside is host root (unsafe)\n"
 	"  --idmap auto|BASE[:COUNT]  host ids the instance's ids map to: auto (default)\n"
 	"                        takes the lowest free range of 65536 from the pool\n"
@@ -152,6 +155,8 @@ enum {
 	O_DISK_BACKEND,
 	O_SHIFTED,
 	O_WAIT_READY,
+	O_BOOT_ORDER,
+	O_BOOT_DELAY,
 	O_LIMIT = 512 /* + cg_limit_key */
 };
 
@@ -179,6 +184,15 @@ static int create_opt(int c, void *arg, berr *err)
 		return signal_opt("--reboot-signal", optarg, &o->reboot_signal, err);
 	case O_AUTOSTART:
 		o->autostart = true;
+		return 0;
+	case O_BOOT_ORDER:
+	case O_BOOT_DELAY:
+		if (parse_u32(optarg, &n) < 0 ||
+		    n > (c == O_BOOT_ORDER ? BOOT_ORDER_MAX : BOOT_DELAY_MAX))
+			return berr_setx(err, EINVAL, "--boot-%s \"%s\": use 0 to %d",
+					 c == O_BOOT_ORDER ? "order" : "delay", optarg,
+					 c == O_BOOT_ORDER ? BOOT_ORDER_MAX : BOOT_DELAY_MAX);
+		*(c == O_BOOT_ORDER ? &o->boot_order : &o->boot_delay) = n;
 		return 0;
 	case O_IDMAP:
 		o->idmap_set = !str_eq(optarg, "auto");
@@ -245,6 +259,8 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"reboot-signal", required_argument, NULL, O_REBOOT},
 		{"stop-timeout", required_argument, NULL, O_TIMEOUT},
 		{"autostart", no_argument, NULL, O_AUTOSTART},
+		{"boot-order", required_argument, NULL, O_BOOT_ORDER},
+		{"boot-delay", required_argument, NULL, O_BOOT_DELAY},
 		{"userns", required_argument, NULL, O_USERNS},
 		{"idmap", required_argument, NULL, O_IDMAP},
 		{"net", required_argument, NULL, O_NET},
@@ -293,6 +309,13 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = instance_create(&p, name, &o, &err);
+	if (r >= 0 && o.autostart && autostart_sync(&p, &err) < 0) {
+		/* The instance exists; only its systemd links are missing. */
+		log_warn("%s created, but not set to start at boot: %s (then: berth enable %s)",
+			 name, err.msg, name);
+		berth_paths_free(&p);
+		return EXIT_SETUP_FAILED;
+	}
 	berth_paths_free(&p);
 	if (r < 0)
 		return cli_fail("create", name, &err);
@@ -512,10 +535,18 @@ int cmd_kill(const global_opts *g, int argc, char **argv)
 
 static int op_delete(const berth_paths *p, const char *name, int flags, berr *err)
 {
+	_cleanup_free_ char *link =
+		str_printf("%s/berth.target.wants/berth@%s.service", p->units, name);
+	struct stat st;
+	bool autostart = link && lstat(link, &st) == 0;
+	berr sync_err = {0};
 	int r = instance_delete(p, name, flags & 1, err);
 
 	if (r >= 0)
 		printf("%s deleted\n", name);
+	/* Its boot-time links go too, and the others' After= lines lose it. */
+	if (r >= 0 && autostart && autostart_sync(p, &sync_err) < 0)
+		log_warn("%s: could not remove its systemd links: %s", name, sync_err.msg);
 	return r;
 }
 
@@ -613,7 +644,11 @@ static void print_status(const instance_status *st)
 		       c->map.outside, c->map.outside + c->map.count - 1);
 	else
 		printf("ids:        host ids (--userns=host)\n");
-	printf("autostart:  %s\n", c->autostart ? "yes" : "no");
+	if (c->autostart)
+		printf("autostart:  yes (boot order %u, boot delay %u s)\n", c->boot_order,
+		       c->boot_delay);
+	else
+		printf("autostart:  no\n");
 	format_limits(&c->limits, limits, sizeof(limits));
 	printf("limits:     %s\n", limits);
 	cli_net_status_print(c);
@@ -657,6 +692,8 @@ static void status_json(json_gen *g, const instance_status *st)
 	json_gen_key_string(g, "init", c->init);
 	json_gen_key_string(g, "init_flavour", init_flavour_name(c->flavour));
 	json_gen_key_bool(g, "autostart", c->autostart);
+	json_gen_key_u64(g, "boot_order", c->boot_order);
+	json_gen_key_u64(g, "boot_delay", c->boot_delay);
 	json_gen_key_bool(g, "userns", c->userns);
 	json_gen_key_u64(g, "idmap_base", c->userns ? c->map.outside : 0);
 	json_gen_key_u64(g, "idmap_count", c->userns ? c->map.count : 0);

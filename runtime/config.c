@@ -124,6 +124,8 @@ int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_le
 	json_gen_key_int(g, "halt_signal", c->halt_signal);
 	json_gen_key_int(g, "reboot_signal", c->reboot_signal);
 	json_gen_key_bool(g, "autostart", c->autostart);
+	json_gen_key_int(g, "boot_order", c->boot_order);
+	json_gen_key_int(g, "boot_delay", c->boot_delay);
 	json_gen_key_bool(g, "userns", c->userns);
 	json_gen_key(g, "idmap");
 	json_gen_map_open(g);
@@ -368,7 +370,8 @@ static int config_disk(const json_tree *t, instance_config *c, berr *err)
 static int config_numbers(const json_tree *t, instance_config *c, berr *err)
 {
 	int64_t halt = c->halt_signal, reboot = c->reboot_signal, base = c->map.outside,
-		count = c->map.count, timeout = c->stop_timeout;
+		count = c->map.count, timeout = c->stop_timeout, order = c->boot_order,
+		delay = c->boot_delay;
 	const json_tree *idmap_obj;
 	char sig_hint[64];
 	int r;
@@ -385,6 +388,8 @@ static int config_numbers(const json_tree *t, instance_config *c, berr *err)
 	    (r = get_int(t, "stop_timeout", 0, STOP_TIMEOUT_MAX, "0-86400 seconds", &timeout,
 			 err)) < 0 ||
 	    (r = get_int(t, "created", INT64_MIN, INT64_MAX, "unix time", &c->created, err)) < 0 ||
+	    (r = get_int(t, "boot_order", 0, BOOT_ORDER_MAX, "0-999", &order, err)) < 0 ||
+	    (r = get_int(t, "boot_delay", 0, BOOT_DELAY_MAX, "0-3600 seconds", &delay, err)) < 0 ||
 	    (r = get_bool(t, "autostart", &c->autostart, err)) < 0 ||
 	    (r = get_bool(t, "userns", &c->userns, err)) < 0)
 		return r;
@@ -392,6 +397,8 @@ static int config_numbers(const json_tree *t, instance_config *c, berr *err)
 	c->reboot_signal = (int)reboot;
 	c->map = (idmap){0, (uint32_t)base, (uint32_t)count};
 	c->stop_timeout = (unsigned int)timeout;
+	c->boot_order = (unsigned int)order;
+	c->boot_delay = (unsigned int)delay;
 	return 0;
 }
 

@@ -40,6 +40,8 @@ int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *na
 		instance_paths_free(ip);
 		return -ENOMEM;
 	}
+	/* Under a systemd unit the instance's cgroup is the unit's (delegate.c). */
+	instance_cgroup_recorded(ip);
 	return 0;
 }
 
@@ -315,6 +317,8 @@ static int config_from_opts(instance_config *c, const char *name, const create_o
 	c->reboot_signal = o->reboot_signal;
 	c->stop_timeout = o->stop_timeout ? o->stop_timeout : 30;
 	c->autostart = o->autostart;
+	c->boot_order = o->boot_order;
+	c->boot_delay = o->boot_delay;
 	c->userns = o->userns;
 	if (o->idmap_set)
 		c->map = o->map;

@@ -170,8 +170,10 @@ int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int
 	if (r < 0)
 		return berr_set(err, -r, "kill the processes of %s", c->name);
 	instance_wait_monitor_exit(&st);
-	/* What the monitor recorded on its way out (last exit "poweroff"), not the state before. */
-	instance_state_load(ip->state, &st, &ignore);
+	/* What the monitor wrote meanwhile (a zombie monitor, e.g. a unit's, has written it). */
+	instance_state now = {0};
+	if (instance_state_load(ip->state, &now, &ignore) >= 0)
+		st = now;
 	if (!proc_alive(st.monitor_pid, st.monitor_start) && access(ip->state, F_OK) == 0 &&
 	    !str_eq(st.state, "stopped")) {
 		/* The monitor is gone: record the stop in its place. */
@@ -236,8 +238,18 @@ struct stop_args {
 static int op_stop(const instance_paths *ip, const instance_config *c, void *arg, berr *err)
 {
 	const struct stop_args *a = arg;
+	unsigned int timeout_s = a->timeout_s ? a->timeout_s : c->stop_timeout;
+	char extend[64];
 
-	return stop_locked(ip, c, a->timeout_s ? a->timeout_s : c->stop_timeout, a->force, err);
+	/*
+	 * As berth@.service's ExecStop: the stop may take longer than the unit's
+	 * TimeoutStopSec; ask systemd for the instance's stop timeout plus the
+	 * kill and the monitor's teardown (it never shortens the unit's own).
+	 */
+	snprintf(extend, sizeof(extend), "EXTEND_TIMEOUT_USEC=%llu",
+		 (unsigned long long)(timeout_s + MONITOR_EXIT_WAIT_MS / 1000 + 10) * 1000000ull);
+	host_notify(extend);
+	return stop_locked(ip, c, timeout_s, a->force, err);
 }
 
 int instance_stop(const berth_paths *p, const char *name, unsigned int timeout_s, bool force,

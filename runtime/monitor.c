@@ -257,6 +257,8 @@ static int monitor_setup(monitor *m, const char *name, berr *err)
 	if (instance_paths_init(&m->ip, m->p, name) < 0)
 		return berr_set(err, ENOMEM, "paths");
 	r = instance_config_load(m->ip.config, &m->c, err);
+	if (r >= 0) /* host side of issue 8: below a delegated unit cgroup, if any */
+		r = instance_cgroup_place(&m->ip, m->p, name, err);
 	if (r >= 0)
 		r = rootfs_template_resolve(m->p->templates, m->c.template, BERTH_BUSYBOX,
 					    &m->lower, err);

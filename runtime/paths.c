@@ -39,7 +39,8 @@ int berth_paths_init(berth_paths *p, const char *root)
 	p->templates = p->lib ? str_printf("%s/templates", p->lib) : NULL;
 	p->cgroup = root ? str_printf("berth-%08x", fnv1a32(root)) : strdup("berth");
 	p->etc = root ? str_printf("%s/etc", root) : strdup("/etc/berth");
-	if (!p->lib || !p->run || !p->log || !p->templates || !p->cgroup || !p->etc) {
+	p->units = root ? str_printf("%s/systemd", root) : strdup(BERTH_SYSTEMD_UNITS);
+	if (!p->lib || !p->run || !p->log || !p->templates || !p->cgroup || !p->etc || !p->units) {
 		berth_paths_free(p);
 		return -ENOMEM;
 	}
@@ -54,6 +55,7 @@ void berth_paths_free(berth_paths *p)
 	free(p->templates);
 	free(p->cgroup);
 	free(p->etc);
+	free(p->units);
 	*p = (berth_paths){0};
 }
 

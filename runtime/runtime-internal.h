@@ -282,3 +282,21 @@ typedef struct notify_state {
 int guest_host_dir_setup(const char *dir, int *ret_notify_fd, berr *err);
 /* Read every pending message; those from init_pid update st. 1: st changed, 0: no, -errno. */
 int notify_dispatch(int fd, pid_t init_pid, notify_state *st);
+
+/*
+ * delegate.c: where the instance's cgroup goes (docs/SYSTEMD.md). The v2 path
+ * in /proc/PID/cgroup text ("0::/a/b"), without its leading '/', into buf;
+ * -ENOENT without a v2 line.
+ */
+int cgroup_self_parse(const char *text, char *buf, size_t size);
+/* "<unit>/<leaf>" into buf; -EINVAL for the root ("") or a path that is not relative. */
+int delegate_layout(const char *unit, const char *leaf, char *buf, size_t size);
+/*
+ * For the monitor, before the first boot: when this process runs in a
+ * delegated cgroup (BERTH_CGROUP_DELEGATED=1, or the trusted.delegate /
+ * user.delegate xattr systemd sets), move itself into <that>/supervisor and
+ * set ip->cgroup to <that>/payload; else ip->cgroup is <paths cgroup>/NAME.
+ */
+int instance_cgroup_place(instance_paths *ip, const berth_paths *p, const char *name, berr *err);
+/* Readers: ip->cgroup becomes the cgroup state.json records, when it records one. */
+void instance_cgroup_recorded(instance_paths *ip);

@@ -33,7 +33,11 @@ typedef struct berth_paths {
 	 */
 	char *cgroup;
 	char *etc; /* /etc/berth (with --root: root/etc): network.json */
+	/* systemd units berth enable writes: /etc/systemd/system; ROOT/systemd with --root. */
+	char *units;
 } berth_paths;
+
+#define BERTH_SYSTEMD_UNITS "/etc/systemd/system"
 
 /* root == NULL: the system paths; else root/lib, root/run, root/log. */
 int berth_paths_init(berth_paths *p, const char *root);
@@ -201,6 +205,8 @@ int container_destroy(container *c, berr *err);
  */
 
 #define INSTANCE_NAME_MAX 63
+#define BOOT_ORDER_MAX 999  /* berth enable --boot-order */
+#define BOOT_DELAY_MAX 3600 /* berth enable --boot-delay, seconds */
 
 /* [a-z0-9][a-z0-9-]{0,62} */
 bool instance_name_valid(const char *name);
@@ -261,8 +267,10 @@ typedef struct instance_config {
 	int halt_signal;      /* 0: the flavour's */
 	int reboot_signal;    /* 0: the flavour's */
 	bool autostart;
-	bool userns;               /* false: --userns=host */
-	idmap map;                 /* uid and gid */
+	unsigned int boot_order; /* autostart: lower boots first, higher waits (0-999, default 0) */
+	unsigned int boot_delay; /* autostart: seconds the next boot order waits after this one */
+	bool userns;             /* false: --userns=host */
+	idmap map;               /* uid and gid */
 	unsigned int stop_timeout; /* seconds, default 30 */
 	int64_t created;           /* unix time */
 	cg_limits limits;          /* applied at every boot; config.json "limits" */
@@ -331,6 +339,8 @@ typedef struct create_opts {
 	int reboot_signal;
 	unsigned int stop_timeout; /* 0: 30 s */
 	bool autostart;
+	unsigned int boot_order; /* see instance_config */
+	unsigned int boot_delay;
 	bool userns;
 	bool idmap_set; /* a fixed --idmap BASE[:COUNT]; else the lowest free range */
 	idmap map;
@@ -485,3 +495,28 @@ int stats_set_open(const berth_paths *p, char *const *names, const stats_set *pr
 /* Sample every instance of the set once; an instance that stopped meanwhile gets running false. */
 int stats_set_sample(stats_set *s);
 void stats_set_free(stats_set *s);
+
+/*
+ * Autostart under systemd (autostart.c, docs/SYSTEMD.md). berth.target wants
+ * berth@NAME.service for every instance marked autostart, through symlinks in
+ * <units>/berth.target.wants; each such instance gets a drop-in
+ * <units>/berth@NAME.service.d/50-berth-autostart.conf ordering it After= the
+ * instances with a lower boot order and holding its boot delay. <units> is
+ * /etc/systemd/system, or ROOT/systemd with --root (nothing reloaded then).
+ */
+typedef struct autostart_opts {
+	bool enable;
+	bool order_set, delay_set;
+	unsigned int boot_order, boot_delay;
+} autostart_opts;
+
+/* Record autostart (and order, delay) in the config, then autostart_sync. */
+int instance_autostart(const berth_paths *p, const char *name, const autostart_opts *o, berr *err);
+/*
+ * Make <units> match the configs of every instance: wants links and drop-ins
+ * for the autostart ones, none for the others; then systemctl daemon-reload
+ * when systemd runs the host (system paths only). Idempotent.
+ */
+int autostart_sync(const berth_paths *p, berr *err);
+/* The drop-in text for c, given every autostart config (all, n). Pure; malloc'd. */
+char *autostart_dropin(const instance_config *c, const instance_config *all, size_t n);
