@@ -119,11 +119,20 @@ static int sec_add_denied(scmp_filter_ctx ctx, berr *err)
  */
 static int sec_add_tiocsti(scmp_filter_ctx ctx, berr *err)
 {
-	int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-				 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)TIOCSTI));
+	/* TIOCLINUX too: on a virtual console its selection paste is TIOCSTI by another name. */
+	static const struct {
+		unsigned long cmd;
+		const char *name;
+	} cmds[] = {{TIOCSTI, "TIOCSTI"}, {TIOCLINUX, "TIOCLINUX"}};
 
-	if (r < 0)
-		return berr_set(err, -r, "seccomp: add rule for ioctl(TIOCSTI)");
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		int r = seccomp_rule_add(
+			ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)cmds[i].cmd));
+
+		if (r < 0)
+			return berr_set(err, -r, "seccomp: add rule for ioctl(%s)", cmds[i].name);
+	}
 	return 0;
 }
 
