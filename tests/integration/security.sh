@@ -358,6 +358,7 @@ for n in 3 4 5 6 7 8 9 10 11 12; do
 		line "instance marker after the walk" ok
 	elif [ "$RC" = 125 ]; then
 		grep -q 'working directory' <<<"$ERR" || why "exit 125 without naming the working directory$(errhint)"
+		echo "# fd $n: $ERR"
 	else
 		why "exit $RC$(errhint)"
 	fi
