@@ -277,6 +277,13 @@ host=$("$ATK_DIR/atk-kallsyms" | sed -n 's/^nonzero addresses: //p')
 [ "${host:-0}" -gt 0 ] || echo "# control: the host's root also reads zeros here (kptr_restrict $(cat /proc/sys/kernel/kptr_restrict))"
 end
 
+begin "seccomp: both filters are on an exec'd process (the deny list, and ENOSYS past the reviewed syscalls)"
+# What each filter returns is proven in tests/unit/runtime/test_seccomp.c; a syscall
+# newer than the profile answers ENOSYS inside, which the host's kernel would too.
+brun exec "$A" -- grep -E '^(Seccomp|Seccomp_filters):' /proc/self/status
+want_ok $'Seccomp:\t2\nSeccomp_filters:\t2'
+end
+
 begin "open_by_handle_at to reach a host file (the shocker escape): EPERM (seccomp)"
 atk open-by-handle
 line "open_by_handle_at forged inode 2" EPERM
