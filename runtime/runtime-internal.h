@@ -16,6 +16,8 @@
 int sec_export_bpf(int fd, berr *err);
 /* Build and load the default filter into the calling thread. Call last, just before exec. */
 int sec_load(berr *err);
+/* The second filter sec_load stacks: ENOSYS for syscall numbers newer than the profile. */
+const struct sock_filter *sec_unreviewed_filter(size_t *ret_len);
 
 /* Does the default VPS capability set keep cap (CAP_*)? */
 bool caps_default_keeps(int cap);
