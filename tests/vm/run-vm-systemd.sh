@@ -11,8 +11,8 @@
 # berth's libraries) once into DIR/vm-systemd-root (default
 # /var/cache/berth-tests, or $BERTH_VM_SYSTEMD_CACHE), outside the repo, and
 # reused. Each run copies it, installs berth (meson install --destdir), creates
-# instances "first" (boot order 1, boot delay 2 s) and "second" (boot order 2)
-# with berth --root on the host and moves their files where the guest's berth
+# instances "first" (boot order 1, boot delay 2 s) and "second" (boot order 2),
+# both enabled, and "third" (not enabled) with berth --root on the host and moves their files where the guest's berth
 # keeps them (/var/lib/berth, /etc/systemd/system), enables a test unit, and
 # makes an ext4 image of it (mkfs.ext4 -d) on a virtio disk. A tiny initramfs
 # loads the disk modules and switch_roots into it; systemd boots, berth.target
@@ -106,6 +106,7 @@ meson install -C "$BUILD" --no-rebuild --quiet --destdir "$ROOT" >"$WORK/install
 STAGE=$WORK/stage
 "$BERTH" --root "$STAGE" create first --stop-timeout 20 >/dev/null &&
 	"$BERTH" --root "$STAGE" create second --stop-timeout 20 >/dev/null &&
+	"$BERTH" --root "$STAGE" create third --stop-timeout 20 >/dev/null &&
 	"$BERTH" --root "$STAGE" enable first --boot-order 1 --boot-delay 2 >/dev/null &&
 	"$BERTH" --root "$STAGE" enable second --boot-order 2 >/dev/null ||
 	die "berth create/enable under --root $STAGE failed"
