@@ -6,7 +6,9 @@
 #   systemd-host.sh shutdown   from the ExecStop of a unit that stops after
 #                              the instances at poweroff; prints the marker
 # Instances: "first" (boot order 1, boot delay 2 s) and "second" (boot order
-# 2), both enabled before boot, and "third", not enabled; stop timeout 20 s each.
+# 2), both enabled before boot, stop timeout 20 s; and "third", not enabled,
+# whose init ignores its halt signal (WINCH), stop timeout 12 s, and whose
+# unit has TimeoutStopSec=5.
 set -u
 export LC_ALL=C PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
 FAILS=/var/lib/berth-vm-fails
@@ -105,6 +107,17 @@ if [ "${1:-}" = boot ]; then
 		test "$(systemctl is-active berth@third)" = inactive -a "$(prop third Result)" = success \
 		-a "$(jget state "$s")" = stopped \
 		-a "$(jget last_exit "$s")" = poweroff
+	# A stop timeout longer than the unit's TimeoutStopSec: berth stop (ExecStop)
+	# asks systemd for more time (EXTEND_TIMEOUT_USEC), so systemd waits for it.
+	systemctl start berth@third.service
+	t0=$(date +%s%N)
+	systemctl stop berth@third.service
+	t1=$(date +%s%N)
+	s=$(berth status third --json 2>&1)
+	check "stop timeout 12 s > TimeoutStopSec=5: systemd waits for berth stop (>= 12 s), result success" \
+		"took $(((t1 - t0) / 1000000)) ms, result $(prop third Result), status $(jget state "$s"), last exit '$(jget last_exit "$s")'" \
+		test $(((t1 - t0) / 1000000000)) -ge 12 -a "$(prop third Result)" = success \
+		-a "$(jget state "$s")" = stopped -a "$(jget last_exit "$s")" = "killed by SIGKILL"
 	# For the record (docs/SYSTEMD.md shows it): what an operator sees.
 	SYSTEMD_COLORS=0 systemctl status --no-pager --lines=0 berth@second.service 2>&1 | sed 's/^/# /'
 	echo "$fail $pass" >"$FAILS"
