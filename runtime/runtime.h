@@ -200,7 +200,8 @@ int container_destroy(container *c, berr *err);
  *   <run>/NAME/monitor.sock            the monitor's control socket (console)
  *   <run>/NAME/lock                    commands on one instance serialise on it (flock)
  *   <log>/NAME/console.log             the console, bounded (rotated to console.log.1)
- * The instance's cgroup is <cgroup2>/berth/NAME: populated means running, whatever the
+ * The instance's cgroup is <cgroup2>/berth/NAME (<unit>/payload under a delegated systemd
+ * unit, delegate.c; state.json records which): populated means running, whatever the
  * monitor's fate.
  */
 

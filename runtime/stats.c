@@ -66,7 +66,6 @@ static const instance_stats *find_prev(const stats_set *prev, const char *name)
 	return NULL;
 }
 
-/* Fill entry i for name: its cgroup fd, and what prev knew of it. */
 /* The cgroup state.json records for name (a systemd unit's): an O_PATH fd, or -errno. */
 static int recorded_cgroup_open(const berth_paths *p, const char *name)
 {
@@ -85,6 +84,7 @@ static int recorded_cgroup_open(const berth_paths *p, const char *name)
 	return fd;
 }
 
+/* Fill entry i for name: its cgroup fd, and what prev knew of it. */
 static void entry_init(instance_stats *e, const berth_paths *p, int berthfd, const char *name,
 		       const stats_set *prev)
 {

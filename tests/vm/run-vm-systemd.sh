@@ -11,8 +11,9 @@
 # berth's libraries) once into DIR/vm-systemd-root (default
 # /var/cache/berth-tests, or $BERTH_VM_SYSTEMD_CACHE), outside the repo, and
 # reused. Each run copies it, installs berth (meson install --destdir), creates
-# instances "first" (boot order 1, boot delay 2 s) and "second" (boot order 2)
-# with berth --root on the host and moves their files where the guest's berth
+# instances "first" (boot order 1, boot delay 2 s) and "second" (boot order 2),
+# both enabled, and "third" (not enabled; halt signal WINCH, which its init
+# ignores; TimeoutStopSec=5 < its stop timeout 12 s) with berth --root on the host and moves their files where the guest's berth
 # keeps them (/var/lib/berth, /etc/systemd/system), enables a test unit, and
 # makes an ext4 image of it (mkfs.ext4 -d) on a virtio disk. A tiny initramfs
 # loads the disk modules and switch_roots into it; systemd boots, berth.target
@@ -106,11 +107,17 @@ meson install -C "$BUILD" --no-rebuild --quiet --destdir "$ROOT" >"$WORK/install
 STAGE=$WORK/stage
 "$BERTH" --root "$STAGE" create first --stop-timeout 20 >/dev/null &&
 	"$BERTH" --root "$STAGE" create second --stop-timeout 20 >/dev/null &&
+	"$BERTH" --root "$STAGE" create third --stop-timeout 12 --halt-signal WINCH >/dev/null &&
 	"$BERTH" --root "$STAGE" enable first --boot-order 1 --boot-delay 2 >/dev/null &&
 	"$BERTH" --root "$STAGE" enable second --boot-order 2 >/dev/null ||
 	die "berth create/enable under --root $STAGE failed"
 mkdir -p "$ROOT/var/lib" && cp -a "$STAGE/lib" "$ROOT/var/lib/berth" &&
 	cp -a "$STAGE/systemd/." "$ROOT/etc/systemd/system/" || die "cannot move the instances into the root"
+# third ignores its halt signal (busybox init has no WINCH handler), so a stop
+# takes its whole 12 s stop timeout: longer than this unit's TimeoutStopSec.
+mkdir -p "$ROOT/etc/systemd/system/berth@third.service.d" &&
+	printf '[Service]\nTimeoutStopSec=5\n' >"$ROOT/etc/systemd/system/berth@third.service.d/10-test.conf" ||
+	die "cannot write the drop-in for third"
 NONCE=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 mkdir -p "$ROOT/vm" && cp "$TEST" "$ROOT/vm/test" && chmod 755 "$ROOT/vm/test" &&
 	echo "$NONCE" >"$ROOT/vm/nonce" || die "cannot put the test in the root"

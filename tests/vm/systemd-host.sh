@@ -6,7 +6,9 @@
 #   systemd-host.sh shutdown   from the ExecStop of a unit that stops after
 #                              the instances at poweroff; prints the marker
 # Instances: "first" (boot order 1, boot delay 2 s) and "second" (boot order
-# 2), both enabled before boot; stop timeout 20 s each.
+# 2), both enabled before boot, stop timeout 20 s; and "third", not enabled,
+# whose init ignores its halt signal (WINCH), stop timeout 12 s, and whose
+# unit has TimeoutStopSec=5.
 set -u
 export LC_ALL=C PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
 FAILS=/var/lib/berth-vm-fails
@@ -76,6 +78,46 @@ if [ "${1:-}" = boot ]; then
 		"WantedBy '$(prop first WantedBy)', second After '$(prop second After)'" \
 		test "$(prop first WantedBy)" = berth.target -a \
 		"$(prop second After | grep -c 'berth@first.service')" = 1
+	# third: not enabled, so not started at boot; then what Restart=on-failure means.
+	check "third (not enabled) was not started at boot" "unit $(systemctl is-active berth@third)" \
+		test "$(systemctl is-active berth@third)" = inactive
+	systemctl start berth@third.service
+	check "systemctl start berth@third: active (ready)" "unit $(systemctl is-active berth@third)" \
+		test "$(systemctl is-active berth@third)" = active
+	mon=$(prop third MainPID)
+	kill -KILL "$mon"
+	for _ in $(seq 150); do
+		[ "$(prop third NRestarts)" = 1 ] && [ "$(systemctl is-active berth@third)" = active ] && break
+		sleep 0.2
+	done
+	s=$(berth status third --json 2>&1)
+	check "monitor of third killed: systemd restarts the unit (Restart=on-failure), third runs again" \
+		"NRestarts $(prop third NRestarts), unit $(systemctl is-active berth@third), status $(jget state "$s"), monitor $(jget monitor_pid "$s") (old $mon)" \
+		test "$(prop third NRestarts)" = 1 -a "$(jget state "$s")" = running \
+		-a "$(jget monitor_pid "$s")" = "$(prop third MainPID)" -a "$(prop third MainPID)" != "$mon"
+	berth exec third -- poweroff >/dev/null 2>&1
+	for _ in $(seq 150); do
+		[ "$(systemctl is-active berth@third)" = inactive ] && break
+		sleep 0.2
+	done
+	sleep 7 # past RestartSec=5: a restart would have begun
+	s=$(berth status third --json 2>&1)
+	check "poweroff inside third: the unit stops with result success and is not restarted" \
+		"unit $(systemctl is-active berth@third), result $(prop third Result), status $(jget state "$s"), last exit '$(jget last_exit "$s")'" \
+		test "$(systemctl is-active berth@third)" = inactive -a "$(prop third Result)" = success \
+		-a "$(jget state "$s")" = stopped \
+		-a "$(jget last_exit "$s")" = poweroff
+	# A stop timeout longer than the unit's TimeoutStopSec: berth stop (ExecStop)
+	# asks systemd for more time (EXTEND_TIMEOUT_USEC), so systemd waits for it.
+	systemctl start berth@third.service
+	t0=$(date +%s%N)
+	systemctl stop berth@third.service
+	t1=$(date +%s%N)
+	s=$(berth status third --json 2>&1)
+	check "stop timeout 12 s > TimeoutStopSec=5: systemd waits for berth stop (>= 12 s), result success" \
+		"took $(((t1 - t0) / 1000000)) ms, result $(prop third Result), status $(jget state "$s"), last exit '$(jget last_exit "$s")'" \
+		test $(((t1 - t0) / 1000000000)) -ge 12 -a "$(prop third Result)" = success \
+		-a "$(jget state "$s")" = stopped -a "$(jget last_exit "$s")" = "killed by SIGKILL"
 	# For the record (docs/SYSTEMD.md shows it): what an operator sees.
 	SYSTEMD_COLORS=0 systemctl status --no-pager --lines=0 berth@second.service 2>&1 | sed 's/^/# /'
 	echo "$fail $pass" >"$FAILS"
