@@ -130,7 +130,7 @@ static int boot(monitor *m, berr *err)
 	m->st.status[0] = '\0';
 	state_save(m, "running");
 	if (m->ns.ready)
-		host_notify("READY=1\nSTATUS=init running");
+		host_notify("READY=1\nSTATUS=running");
 	console_server_set_master(m->cs, TAKE_FD(m->ct.console_master));
 	ev.data.fd = m->ct.pidfd;
 	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->ct.pidfd, &ev) < 0)
