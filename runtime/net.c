@@ -53,7 +53,7 @@ static int net_field_error(const char *field, const char *what, berr *err)
 int instance_net_from_json(const json_tree *t, instance_net *ret, berr *err)
 {
 	instance_net n = {.mode = NET_NONE, .antispoof = true};
-	const json_tree *obj, *arr;
+	const json_tree *obj = NULL, *arr = NULL;
 	const char *mode;
 	int r = json_get_object(t, "network", &obj);
 
