@@ -60,7 +60,7 @@ const ipam_lease *ipam_leases_find(const ipam_leases *l, const net_addr *a)
 int ipam_leases_parse(const char *json, ipam_leases *ret, berr *err)
 {
 	json_tree *t = NULL;
-	const json_tree *arr;
+	const json_tree *arr = NULL;
 	ipam_leases l = {0};
 	int r = json_parse(json, &t, err);
 

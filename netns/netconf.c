@@ -113,14 +113,15 @@ static int field_error(const char *field, const char *what, berr *err)
 static int get_addrs(const json_tree *t, const char *key, bool host_ok, net_addr *v, size_t max,
 		     size_t *ret_n, berr *err)
 {
-	const json_tree *arr;
+	const json_tree *arr = NULL;
 	int r = json_get_array(t, key, &arr);
-	size_t n = json_array_len(arr);
+	size_t n;
 
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return field_error(key, "expected a list of addresses", err);
+	n = json_array_len(arr);
 	if (n > max) {
 		char what[64];
 

@@ -5,7 +5,9 @@
  * its resolv.conf, and live rate changes. The host's choices (pools, bridge,
  * uplink, DNS, default rates) come from <etc>/network.json.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -53,7 +55,7 @@ static int net_field_error(const char *field, const char *what, berr *err)
 int instance_net_from_json(const json_tree *t, instance_net *ret, berr *err)
 {
 	instance_net n = {.mode = NET_NONE, .antispoof = true};
-	const json_tree *obj, *arr;
+	const json_tree *obj = NULL, *arr = NULL;
 	const char *mode;
 	int r = json_get_object(t, "network", &obj);
 
@@ -108,6 +110,38 @@ static int check_bridge_subnet(const net_config *cfg, const instance_net *n, ber
 	return 0;
 }
 
+/*
+ * Leases of name with no instance and no live create behind them: a create
+ * killed after leasing. A create in progress has its ".NAME.tmp-PID" dir
+ * (instance.c) from before it leases until it renames it into place.
+ */
+static bool leases_orphaned(const berth_paths *p, const char *name)
+{
+	_cleanup_free_ char *dir = str_printf("%s/instances", p->lib);
+	_cleanup_free_ char *inst = str_printf("%s/instances/%s", p->lib, name);
+	_cleanup_free_ char *prefix = str_printf(".%s.tmp-", name);
+	bool orphaned = true;
+	struct dirent *e;
+	DIR *d;
+
+	if (!dir || !inst || !prefix || access(inst, F_OK) == 0)
+		return false;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT;
+	while (orphaned && (e = readdir(d))) {
+		int pid;
+
+		if (!str_startswith(e->d_name, prefix))
+			continue;
+		pid = atoi(e->d_name + strlen(prefix));
+		if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM))
+			orphaned = false;
+	}
+	closedir(d);
+	return orphaned;
+}
+
 static int allocate(const berth_paths *p, const net_config *cfg, const char *name,
 		    const ipam_request *reqs, size_t n, instance_net *net, berr *err)
 {
@@ -116,6 +150,8 @@ static int allocate(const berth_paths *p, const net_config *cfg, const char *nam
 
 	if (!dir)
 		return berr_set(err, ENOMEM, "leases");
+	if (leases_orphaned(p, name) && ipam_release(dir, name, err) < 0)
+		return -err->code;
 	r = ipam_allocate(dir, cfg, name, reqs, n, net->addrs, err);
 	if (r < 0)
 		return r;

@@ -28,7 +28,7 @@ suite_init network "berth network tests"
 need_args "BERTH" "$@"
 need_root "namespaces, veths, routes, cgroups"
 BERTH=$(realpath -e "$1") || exit 2
-need_tools unshare mount env find timeout ip tc nsenter
+need_tools unshare mount env find timeout ip tc nsenter python3
 private_mntns BERTH_NET_HOST_NS "$BERTH"
 
 find_cgroup2
@@ -212,12 +212,43 @@ DMAC=$OUT
 spoof_check "$C" "$D" "${D4%/*}" "ip link set eth0 address 02:00:00:00:be:ef && arp -s ${D4%/*} $DMAC"
 end
 
+# --- none, and configs from before networking -----------------------------------
+
+begin "--net none, and a config.json without \"network\" (older berth): loopback only, no host link"
+E=$N-e F=$N-f
+MADE+=("$E" "$F")
+brun create "$E" --net none
+want_rc 0
+brun create "$F" --net none
+want_rc 0
+# An older berth wrote no "network" member at all.
+python3 -c 'import json, sys
+c = json.load(open(sys.argv[1])); del c["network"]; json.dump(c, open(sys.argv[1], "w"))' \
+	"$R/lib/instances/$F/config.json" || why "could not rewrite config.json"
+grep -q network "$R/lib/instances/$F/config.json" && why "could not strip the network member"
+for n in "$E" "$F"; do
+	CTX=$n
+	brun start "$n"
+	want_rc 0
+	inside "$n" cat /proc/net/dev
+	grep -q 'lo:' <<<"$OUT" || why "no lo inside: $(q "$OUT")"
+	grep -q 'eth0:' <<<"$OUT" && why "an eth0 inside: $(q "$OUT")"
+	ip link show "$(ifname "$n")" >/dev/null 2>&1 && why "a host link $(ifname "$n")"
+	berth_run 30 status "$n"
+	grep -q '^network: *none' <<<"$OUT" || why "status: $(q "$OUT")"
+	brun delete --force "$n"
+	want_rc 0
+done
+CTX=''
+end
+
 # --- rates -----------------------------------------------------------------------
 
-# mbits FROM TO_ADDR: iperf3 from FROM's network namespace to a server in TO's, Mbit/s.
+# mbits FROM TO_ADDR: iperf3 from FROM's network namespace to a server in TO's: what
+# the receiver got, Mbit/s (the sender's figure counts what the policer dropped too).
 mbits() {
-	timeout 20 nsenter --net="/proc/$(init_pid "$1")/ns/net" iperf3 -c "$2" -t 2 -f m 2>/dev/null |
-		sed -n 's/.* \([0-9.]*\) Mbits\/sec.*sender$/\1/p' | tail -1 | cut -d. -f1
+	timeout 20 nsenter --net="/proc/$(init_pid "$1")/ns/net" iperf3 -c "$2" -t 3 -f m 2>/dev/null |
+		sed -n 's/.* \([0-9.]*\) Mbits\/sec.*receiver$/\1/p' | tail -1 | cut -d. -f1
 }
 
 begin "set --net-rate: changed live (iperf3 and the status) and saved"
@@ -233,6 +264,7 @@ else
 	timeout 60 nsenter --net="/proc/$(init_pid "$B")/ns/net" iperf3 -s -1 -D >/dev/null 2>&1
 	nap 0.5
 	after=$(mbits "$A" "${B4%/*}")
+	echo "# iperf3 $A -> $B (receiver): ${before:-?} Mbit/s unlimited, ${after:-?} Mbit/s at --net-rate 10mbit"
 	[ -n "$before" ] && [ -n "$after" ] || why "iperf3 gave no result (before $(q "$before"), after $(q "$after"))"
 	[ "${before:-0}" -gt 30 ] || why "before the limit: ${before:-?} Mbit/s, want > 30"
 	[ "${after:-999}" -le 13 ] || why "after --net-rate 10mbit: ${after:-?} Mbit/s, want <= 13"
@@ -240,6 +272,22 @@ else
 	berth_run 30 status "$A"
 	grep -q 'net rate: *in 10mbit, out 10mbit' <<<"$OUT" || why "status: $(q "$OUT")"
 fi
+end
+
+begin "set --net-rate on a stopped instance: saved, in force at the next start"
+brun stop "$B"
+want_rc 0
+brun set "$B" --net-rate-in 20mbit
+want_rc 0
+grep -q "saved (applied at the next start)" <<<"$OUT" || why "set says $(q "$OUT")"
+brun start "$B"
+want_rc 0
+berth_run 30 status "$B"
+grep -q 'net rate: *in 20mbit, out unlimited' <<<"$OUT" || why "status: $(q "$OUT")"
+tc qdisc show dev "$(ifname "$B")" | grep -qi tbf ||
+	why "no rate qdisc on $(ifname "$B") after start: $(q "$(tc qdisc show dev "$(ifname "$B")")")"
+brun set "$E-missing" --net-rate 1mbit
+want_refused "$E-missing"
 end
 
 # --- IPAM ------------------------------------------------------------------------

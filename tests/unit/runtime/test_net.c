@@ -298,10 +298,29 @@ Test(net_create, clone_gets_fresh_addresses_of_the_same_families)
 	cr_assert_eq(copy.n_addrs, 1, "IPv4 only, like the source");
 	cr_expect_str_eq(fmt(&copy.addrs[0]), "10.88.0.2/16", "a fresh address, not the source's");
 	cr_expect_eq(copy.rate_out, 5000000, "the rates come along");
-	cr_expect_lt(net_leases_clone(&p, &src, "copy", &copy, &err), 0,
-		     "a name that holds leases is refused");
 	cr_assert_eq(net_leases_clone(&p, &none, "copy2", &none_copy, &err), 0);
 	cr_expect_eq(none_copy.mode, NET_NONE);
 	cr_expect_eq(none_copy.n_addrs, 0);
+	root_free(&p);
+}
+
+Test(net_create, leases_of_a_killed_create_are_taken_over)
+{
+	berth_paths p = root_with(NULL);
+	create_opts o = {.userns = true};
+	instance_net n;
+	_cleanup_free_ char *live = NULL;
+	berr err = {0};
+
+	/* Leases with no instance and no create in progress: a create killed after leasing. */
+	cr_assert_eq(instance_net_create(&p, "ghost", &o, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(instance_net_create(&p, "ghost", &o, &n, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(fmt(&n.addrs[0]), "10.88.0.2/16",
+			 "the orphaned lease was given back first");
+	/* A create of that name in progress (pid 1 lives): its leases stay its own. */
+	live = str_printf("%s/instances/.ghost.tmp-1", p.lib);
+	cr_assert_eq(mkdir_p(live, 0700), 0);
+	cr_expect_lt(instance_net_create(&p, "ghost", &o, &n, &err), 0);
+	cr_expect(strstr(err.msg, "already holds addresses"), "%s", err.msg);
 	root_free(&p);
 }
