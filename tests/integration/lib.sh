@@ -51,13 +51,21 @@ need_tools() {
 # namespace and a private network namespace (instances get veths and routes:
 # never in the machine's own). The environment variable MARKER carries the
 # host's namespace ids, so the inner run can prove it is somewhere else before
-# it mounts or links anything.
+# it mounts or links anything. With KEEP_HOST_NET=1 set before the call, a
+# keeper process stays in the machine's network namespace (it exits with this
+# script), so that on_host_net can run a command that needs the outside world
+# there: only a download (debootstrap from the Debian mirror), never anything
+# that makes links or routes.
 private_mntns() {
 	local marker=$1 host
 	shift
 	if [ -z "${!marker:-}" ]; then
 		host="$(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/net)"
 		export "$marker=$host"
+		if [ "${KEEP_HOST_NET:-}" = 1 ]; then
+			tail --pid=$$ -f /dev/null </dev/null >/dev/null 2>&1 &
+			export BERTH_TEST_NET_KEEPER=$!
+		fi
 		exec unshare --mount --propagation private --net -- "$BASH" "$0" "$@"
 	fi
 	if [ "$(readlink /proc/self/ns/mnt)" = "${!marker% *}" ]; then
@@ -71,6 +79,18 @@ private_mntns() {
 	# The private namespace's loopback starts down.
 	if command -v ip >/dev/null; then ip link set lo up; fi
 }
+
+# host_netns: the path of the machine's network namespace, held by the keeper
+# (see private_mntns, KEEP_HOST_NET=1). on_host_net COMMAND...: run COMMAND
+# there (for downloads only); `nsenter --net="$(host_netns)" CMD &` when the
+# caller needs CMD's own pid.
+host_netns() {
+	local keeper=${BERTH_TEST_NET_KEEPER:-}
+	[ -n "$keeper" ] && [ "$(readlink "/proc/$keeper/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
+		bail "host_netns: no keeper in the machine's network namespace (KEEP_HOST_NET=1 before private_mntns)"
+	echo "/proc/$keeper/ns/net"
+}
+on_host_net() { nsenter --net="$(host_netns)" -- "$@"; }
 
 # --- results -----------------------------------------------------------------
 

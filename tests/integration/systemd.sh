@@ -28,6 +28,8 @@ need_args "BERTH" "$@"
 need_root "namespaces, mounts, cgroups, debootstrap"
 BERTH=$(realpath -e "$1") || exit 2
 need_tools unshare mount env timeout tar debootstrap
+# debootstrap needs the Debian mirror: it alone runs in the machine's network namespace.
+KEEP_HOST_NET=1
 private_mntns BERTH_SYSD_HOST_MNTNS "$BERTH"
 
 find_cgroup2
@@ -95,7 +97,8 @@ in_() {
 
 # An interrupted debootstrap leaves no template, no temp dir, no process, no mount.
 begin "template create --debootstrap, interrupted, leaves nothing"
-"$BERTH" --root "$R" template create cut --debootstrap bookworm >"$WORK/cut.out" 2>&1 </dev/null &
+HOSTNET=$(host_netns)
+nsenter --net="$HOSTNET" -- "$BERTH" --root "$R" template create cut --debootstrap bookworm >"$WORK/cut.out" 2>&1 </dev/null &
 CUT=$!
 until_ 60 grep -q '^I: Retrieving' "$WORK/cut.out" || skipping "debootstrap never started retrieving (no mirror?): $(q "$(tail -3 "$WORK/cut.out")")"
 nap 3
@@ -125,7 +128,7 @@ if [ -s "$TARBALL" ]; then
 else
 	now_us
 	T0=$NOW
-	timeout --signal=KILL 1800 env --default-signal "$BERTH" --root "$R" template create bookworm \
+	on_host_net timeout --signal=KILL 1800 env --default-signal "$BERTH" --root "$R" template create bookworm \
 		--debootstrap bookworm --include "$SUITE_PKGS" >"$WORK/create.out" 2>&1 </dev/null
 	RC=$?
 	now_us
