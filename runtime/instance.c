@@ -568,6 +568,32 @@ int instance_delete(const berth_paths *p, const char *name, bool force, berr *er
 	return with_instance(p, name, err, op_delete, &a);
 }
 
+/*
+ * Init is gone (the cgroup is empty) but its monitor lives and its state still
+ * says running or stopping: the monitor is recording why and tearing down,
+ * which takes milliseconds. Wait for that (bounded), so that status never
+ * shows "stopped" without the last exit that goes with it.
+ */
+static void status_settle(const instance_paths *ip, instance_status *st)
+{
+	berr ignore = {0};
+
+	for (int ms = 0; ms < STATUS_SETTLE_MS; ms += 10) {
+		if (!str_eq(st->state.state, "running") && !str_eq(st->state.state, "stopping"))
+			return;
+		if (!proc_alive(st->state.monitor_pid, st->state.monitor_start))
+			break;
+		usleep(10 * 1000);
+		instance_state_load(ip->state, &st->state, &ignore);
+		if (instance_running(ip, &ignore) == 1) {
+			st->running = true; /* booted again meanwhile (a reboot) */
+			break;
+		}
+	}
+	instance_state_load(ip->state, &st->state, &ignore);
+	st->monitor_alive = proc_alive(st->state.monitor_pid, st->state.monitor_start);
+}
+
 int instance_status_get(const berth_paths *p, const char *name, instance_status *ret, berr *err)
 {
 	instance_paths ip;
@@ -591,6 +617,8 @@ int instance_status_get(const berth_paths *p, const char *name, instance_status 
 				ret->frozen = cg_is_frozen(cg) == 1;
 		}
 		ret->monitor_alive = proc_alive(ret->state.monitor_pid, ret->state.monitor_start);
+		if (!ret->running && ret->monitor_alive)
+			status_settle(&ip, ret);
 		ret->boots = instance_boots_read(&ip);
 		if (ret->config.disk == DISK_IMAGE)
 			disk_usage(ip.dir, ip.rw, &ret->disk_used, &ret->disk_live);

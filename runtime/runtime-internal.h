@@ -115,6 +115,7 @@ int instance_spec(const instance_config *c, const instance_paths *ip, const char
 /* instance.c: the store, shared with lifecycle.c. */
 #define MONITOR_EXIT_WAIT_MS 5000
 #define FREEZE_WAIT_MS 5000
+#define STATUS_SETTLE_MS 2000
 /* Take the instance's lock (flock on <run>/NAME/lock), creating its run dir. */
 int instance_lock(const instance_paths *ip, int *ret_fd, berr *err);
 /* The cgroup2 root, and the instance's leaf below it (-ENOENT: it has none). */
