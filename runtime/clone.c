@@ -115,13 +115,8 @@ static int clone_identity(const berth_paths *p, const char *tmp, const instance_
 		return berr_set(err, ENOMEM, "paths");
 	if (dst->disk == DISK_IMAGE && (r = disk_mount(tmp, rw, err)) < 0)
 		return r;
-	_cleanup_free_ char *mid = str_printf("%s/etc/machine-id", upper);
-	if (!mid)
-		r = berr_set(err, ENOMEM, "paths");
-	else if (unlink(mid) < 0 && errno != ENOENT)
-		r = berr_set(err, errno, "remove the copied %s", mid);
-	if (r >= 0)
-		r = instance_identity_write(upper, lower, dst, err);
+	/* Writes the new machine-id over the copied one (identity.c: fds, never a path below upper). */
+	r = instance_identity_write(upper, lower, dst, err);
 	if (dst->disk == DISK_IMAGE && disk_umount(rw, &ignore) < 0 && r >= 0)
 		r = berr_setx(err, EBUSY, "%s", ignore.msg);
 	return r;

@@ -443,6 +443,22 @@ MC=$(sed -n 3p <<<"$OUT")
 [ "$(sed -n 5p <<<"$OUT")" = noprofile ] || why "A's deletion (a whiteout) was not cloned"
 end
 
+begin "clone of a guest whose /etc is a symlink to a host path never writes there"
+made "$N-g" "$N-h"
+mkdir -p "$WORK/victim" && echo host-secret >"$WORK/victim/machine-id" && echo host >"$WORK/victim/hostname"
+brun create "$N-g"
+brun start "$N-g"
+bx "$N-g" "mv /etc /etc.real && ln -s $WORK/victim /etc && echo planted"
+[ "$OUT" = planted ] || why "could not plant the symlink inside: $(q "$OUT")$(errhint)"
+brun stop --force "$N-g"
+brun clone "$N-g" "$N-h"
+[ "$(cat "$WORK/victim/machine-id")" = host-secret ] || why "the host file behind the symlink was written"
+[ "$(cat "$WORK/victim/hostname")" = host ] || why "the host hostname file behind the symlink was written"
+[ "$RC" = 0 ] || [ ! -e "$R/lib/instances/$N-h" ] || why "a failed clone left $N-h"
+brun delete --force "$N-h"
+brun delete --force "$N-g"
+end
+
 begin "clone onto an existing name is refused; nothing changes"
 before=$(find "$R/lib" | sort)
 brun clone "$A" "$B"
