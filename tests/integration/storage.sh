@@ -41,7 +41,7 @@ MADE=()
 cleanup() {
 	local n
 	trap '' INT TERM HUP PIPE
-	umount /etc/subuid /etc/subgid 2>/dev/null
+	umount /etc/subuid /etc/subgid /dev/loop-control 2>/dev/null
 	if [ -e "$R2/lib/instances/$N-f" ]; then
 		timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R2" delete --force "$N-f" \
 			>/dev/null 2>&1 </dev/null
@@ -412,6 +412,16 @@ want_refused "hostname"
 [ "$(find "$R/lib" | sort)" = "$before" ] || why "files changed: $(diff <(echo "$before") <(find "$R/lib" | sort) | head -3)"
 [ "$(loops_of_root)" = 0 ] || why "loop device left"
 [ "$(mounts_of_root)" = 0 ] || why "mount left"
+# Failing after the image is made: no loop device to attach it to (in this namespace only).
+if mount --bind /dev/null /dev/loop-control; then
+	brun create "$D" --disk 64M
+	want_refused "loop"
+	umount /dev/loop-control
+	[ "$(find "$R/lib" | sort)" = "$before" ] || why "a create that failed at the loop device left: $(diff <(echo "$before") <(find "$R/lib" | sort) | grep '^>' | head -3)"
+	[ "$(loops_of_root)" = 0 ] || why "loop device left"
+else
+	why "cannot cover /dev/loop-control in the private namespace"
+fi
 end
 
 # --- clone ----------------------------------------------------------------------------
