@@ -126,7 +126,7 @@ static int op_clone(const instance_paths *sp, const instance_config *src, void *
 {
 	const clone_args *a = arg;
 	_cleanup_free_ char *tmp = NULL, *cfg = NULL;
-	_cleanup_close_ int idlock = -EBADF;
+	_cleanup_free_ char *claim = NULL;
 	instance_config dst;
 	instance_paths dp;
 	int r = instance_running(sp, err);
@@ -145,9 +145,9 @@ static int op_clone(const instance_paths *sp, const instance_config *src, void *
 	if (r >= 0 && access(dp.dir, F_OK) == 0)
 		r = berr_setx(err, EEXIST, "instance %s already exists (choose another name)",
 			      a->dst);
-	/* A range of its own, held from here until its config is in place (idrange.c). */
-	if (r >= 0 && dst.userns && (r = idrange_lock(a->p, &idlock, err)) >= 0)
-		r = idrange_assign(a->p, false, &dst.map, err);
+	/* A range of its own, claimed (not locked: creates go on while this copies) until its config is in place. */
+	if (r >= 0 && dst.userns)
+		r = idrange_claim(a->p, &dst.map, &claim, err);
 	/*
 	 * NETWORK (wired by the lead after merge): the networking branch's
 	 * address allocator gives the clone fresh addresses here, under the same
@@ -174,6 +174,8 @@ static int op_clone(const instance_paths *sp, const instance_config *src, void *
 				quota_project_limit(sp->dir, dst.map.outside, 0, &(berr){0});
 		}
 	}
+	if (claim)
+		unlink(claim);
 	instance_config_free(&dst);
 	instance_paths_free(&dp);
 	return r;

@@ -186,9 +186,9 @@ end
 begin "berth run takes a free range of its own, held while it runs and released after"
 timeout 30 "$BERTH" --root "$R" run -- sh -c 'cat /proc/self/uid_map; sleep 2' >"$WORK/run.out" 2>&1 </dev/null &
 runpid=$!
-until_claim() { compgen -G "$R/lib/idranges.d/run.*" >/dev/null; }
+until_claim() { compgen -G "$R/lib/idranges.d/claim.*" >/dev/null; }
 for _ in $(seq 100); do until_claim && break; nap 0.05; done
-rb=$(awk '{print $1}' "$R"/lib/idranges.d/run.* 2>/dev/null)
+rb=$(awk '{print $1}' "$R"/lib/idranges.d/claim.* 2>/dev/null)
 [ -n "$rb" ] || why "no claim file in $R/lib/idranges.d while berth run runs"
 made "$N-r"
 brun create "$N-r"
@@ -198,7 +198,7 @@ wait "$runpid"
 read -r _ out_base _ <"$WORK/run.out"
 [ "$out_base" = "$rb" ] || why "the run mapped to $(q "$out_base"), its claim says $rb"
 for o in "${bases[@]}"; do [ "$o" = "$rb" ] || ! overlap "$rb" "$o" || why "the run's range $rb overlaps an instance's $o"; done
-! compgen -G "$R/lib/idranges.d/run.*" >/dev/null || why "claim left after the run: $(ls "$R/lib/idranges.d")"
+! compgen -G "$R/lib/idranges.d/claim.*" >/dev/null || why "claim left after the run: $(ls "$R/lib/idranges.d")"
 brun delete "$N-r"
 end
 
