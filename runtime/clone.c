@@ -145,7 +145,7 @@ static int op_clone(const instance_paths *sp, const instance_config *src, void *
 	if (r >= 0 && access(dp.dir, F_OK) == 0)
 		r = berr_setx(err, EEXIST, "instance %s already exists (choose another name)",
 			      a->dst);
-	/* A range of its own, claimed (not locked: creates go on while this copies) until its config is in place. */
+	/* A range of its own, claimed until its config is in place (creates go on meanwhile). */
 	if (r >= 0 && dst.userns)
 		r = idrange_claim(a->p, &dst.map, &claim, err);
 	/*
