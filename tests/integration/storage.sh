@@ -15,6 +15,7 @@
 # made is deleted at the end (trap). Output as lib.sh describes: "ok - NAME",
 # "ok - NAME # SKIP why", "not ok - NAME: why", then the count.
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the instance
+# shellcheck disable=SC2015 # "A && B || why": why only records a failure
 set -u
 export LC_ALL=C
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -153,7 +154,7 @@ end
 begin "A cannot see B's processes, nor signal or read B as A's root"
 # B's init by its host pid, from inside A: A's PID namespace has no such process.
 bx "$A" "kill -0 $PB 2>/dev/null && echo reached; cat /proc/$PB/environ 2>/dev/null && echo read; echo done"
-[ "$OUT" = done ] || why "from inside A, B's init (host pid $PB): $(q "$OUT")"
+[ "$OUT" = "done" ] || why "from inside A, B's init (host pid $PB): $(q "$OUT")"
 # Root of A, as the host sees it (uid BA), against B's init and B's root-only file.
 bx "$B" 'echo b >/b-secret && chmod 600 /b-secret'
 o=$(setpriv --reuid="$BA" --regid="$BA" --clear-groups -- kill -0 "$PB" 2>&1) &&
