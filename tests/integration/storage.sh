@@ -477,10 +477,24 @@ want_refused "exists"
 [ "$(find "$R/lib" | sort)" = "$before" ] || why "files changed"
 end
 
-begin "clone of an instance with --disk gets its own image of the same size"
+begin "a clone that fails half-way (no loop device for its image) leaves nothing"
 made "$D" "$N-e"
 brun create "$D" --disk 128M
 want_rc 0
+before=$(find "$R/lib" | sort)
+if mount --bind /dev/null /dev/loop-control; then
+	brun clone "$D" "$N-e"
+	want_refused "loop"
+	umount /dev/loop-control
+	[ "$(find "$R/lib" | sort)" = "$before" ] || why "left: $(diff <(echo "$before") <(find "$R/lib" | sort) | grep '^>' | head -3)"
+	[ "$(loops_of_root)" = 0 ] || why "loop device left"
+	[ "$(mounts_of_root)" = 0 ] || why "mount left"
+else
+	why "cannot cover /dev/loop-control in the private namespace"
+fi
+end
+
+begin "clone of an instance with --disk gets its own image of the same size"
 brun clone "$D" "$N-e"
 want_rc 0
 [ -f "$R/lib/instances/$N-e/disk.img" ] || why "no image for the clone"
