@@ -115,13 +115,8 @@ static int clone_identity(const berth_paths *p, const char *tmp, const instance_
 		return berr_set(err, ENOMEM, "paths");
 	if (dst->disk == DISK_IMAGE && (r = disk_mount(tmp, rw, err)) < 0)
 		return r;
-	_cleanup_free_ char *mid = str_printf("%s/etc/machine-id", upper);
-	if (!mid)
-		r = berr_set(err, ENOMEM, "paths");
-	else if (unlink(mid) < 0 && errno != ENOENT)
-		r = berr_set(err, errno, "remove the copied %s", mid);
-	if (r >= 0)
-		r = instance_identity_write(upper, lower, dst, err);
+	/* Writes the new machine-id over the copied one (identity.c: fds, never a path below upper). */
+	r = instance_identity_write(upper, lower, dst, err);
 	if (dst->disk == DISK_IMAGE && disk_umount(rw, &ignore) < 0 && r >= 0)
 		r = berr_setx(err, EBUSY, "%s", ignore.msg);
 	return r;
@@ -131,7 +126,7 @@ static int op_clone(const instance_paths *sp, const instance_config *src, void *
 {
 	const clone_args *a = arg;
 	_cleanup_free_ char *tmp = NULL, *cfg = NULL;
-	_cleanup_close_ int idlock = -EBADF;
+	_cleanup_free_ char *claim = NULL;
 	instance_config dst;
 	instance_paths dp;
 	bool leased = false;
@@ -151,9 +146,9 @@ static int op_clone(const instance_paths *sp, const instance_config *src, void *
 	if (r >= 0 && access(dp.dir, F_OK) == 0)
 		r = berr_setx(err, EEXIST, "instance %s already exists (choose another name)",
 			      a->dst);
-	/* A range of its own, held from here until its config is in place (idrange.c). */
-	if (r >= 0 && dst.userns && (r = idrange_lock(a->p, &idlock, err)) >= 0)
-		r = idrange_assign(a->p, false, &dst.map, err);
+	/* A range of its own, claimed until its config is in place (creates go on meanwhile). */
+	if (r >= 0 && dst.userns)
+		r = idrange_claim(a->p, &dst.map, &claim, err);
 	/* Fresh addresses, one per family SRC had: nothing of SRC's network identity is kept. */
 	if (r >= 0 && (r = net_leases_clone(a->p, &src->net, a->dst, &dst.net, err)) >= 0)
 		leased = dst.net.mode != NET_NONE;
@@ -179,6 +174,8 @@ static int op_clone(const instance_paths *sp, const instance_config *src, void *
 	}
 	if (r < 0 && leased)
 		net_leases_release(a->p, a->dst, &(berr){0});
+	if (claim)
+		unlink(claim);
 	instance_config_free(&dst);
 	instance_paths_free(&dp);
 	return r;

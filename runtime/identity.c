@@ -5,6 +5,9 @@
  * digits, no dashes, as systemd wants it), unless the template carries a valid
  * one of its own, and /etc/hostname with the instance's host name. Written
  * once, so both stay the same across reboots; the guest may change them.
+ * upper may hold what a guest made (a clone's copy): everything below it is
+ * reached through fds with O_NOFOLLOW, so a symlink planted there (etc ->
+ * /etc) cannot redirect a write or an unlink onto the host.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -94,8 +97,13 @@ int instance_identity_write(const char *upper, const char *lower, const instance
 		return berr_set(err, errno, "create %s/etc", upper);
 	snprintf(host, sizeof(host), "%s\n", c->hostname ? c->hostname : c->name);
 	r = put_file(etc, "hostname", host, 0644, base, err);
-	if (r < 0 || template_has_machine_id(lowerfd))
+	if (r < 0)
 		return r;
+	/* The template's own shows through (a clone drops the one it copied). */
+	if (template_has_machine_id(lowerfd))
+		return unlinkat(etc, "machine-id", 0) < 0 && errno != ENOENT
+			       ? berr_set(err, errno, "remove %s/etc/machine-id", upper)
+			       : 0;
 	machine_id_from_uuid(c->uuid, id);
 	strcat(id, "\n");
 	return put_file(etc, "machine-id", id, 0444, base, err);

@@ -12,8 +12,9 @@
  * Allocation is lowest-free, under an flock on <lib>/idranges.lock that the
  * caller holds until the new config is in place (create and clone both).
  *
- * `berth run` containers have no config: each holds a claim file,
- * <lib>/idranges.d/run.PID ("BASE COUNT STARTTIME"), while it runs; a claim
+ * `berth run` containers have no config, and a clone takes long to copy: each
+ * holds a claim file, <lib>/idranges.d/claim.PID ("BASE COUNT STARTTIME"),
+ * instead of the lock, while it runs or copies; a claim
  * whose process is gone (a berth that was SIGKILLed) is removed at the next
  * allocation.
  *
@@ -214,7 +215,7 @@ int idrange_lock(const berth_paths *p, int *ret_fd, berr *err)
 	return 0;
 }
 
-/* The ranges in use, and whose each is ("instance web1", "berth run (pid 42)"). */
+/* The ranges in use, and whose each is ("instance web1", "a berth run or clone (pid 42)"). */
 typedef struct taken_set {
 	idrange *v;
 	char **owner;
@@ -277,7 +278,7 @@ static int instances_load(const berth_paths *p, taken_set *t, berr *err)
 	return r < 0 ? r : 0;
 }
 
-/* The ranges of live `berth run` claims; dead ones are removed. */
+/* The ranges of live claims (berth run, clone); dead ones are removed. */
 static int claims_load(const berth_paths *p, taken_set *t, berr *err)
 {
 	_cleanup_free_ char *dir = str_printf("%s/idranges.d", p->lib);
@@ -296,13 +297,14 @@ static int claims_load(const berth_paths *p, taken_set *t, berr *err)
 			break;
 		}
 		if (read_file_at(AT_FDCWD, path, &text, NULL) < 0 ||
-		    sscanf(*c, "run.%u", &pid) != 1 ||
+		    sscanf(*c, "claim.%u", &pid) != 1 ||
 		    sscanf(text, "%u %u %llu", &base, &count, &start) != 3 ||
 		    !proc_alive((pid_t)pid, start)) {
 			unlink(path);
 			continue;
 		}
-		r = taken_add(t, base, count, str_printf("berth run (pid %u)", pid), err);
+		r = taken_add(t, base, count, str_printf("a berth run or clone (pid %u)", pid),
+			      err);
 	}
 	strv_free(claims);
 	return r < 0 ? r : 0;
@@ -361,7 +363,7 @@ int idrange_claim(const berth_paths *p, idmap *map, char **ret_claim, berr *err)
 	r = idrange_assign(p, false, map, err);
 	if (r < 0)
 		return r;
-	path = str_printf("%s/run.%d", dir ? dir : "", (int)getpid());
+	path = str_printf("%s/claim.%d", dir ? dir : "", (int)getpid());
 	if (!dir || !path)
 		return berr_set(err, ENOMEM, "paths");
 	n = snprintf(line, sizeof(line), "%u %u %llu\n", map->outside, map->count,

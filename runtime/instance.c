@@ -390,6 +390,38 @@ static int fill_rw(const char *dir, const instance_config *c, const char *lower,
 	return r;
 }
 
+/*
+ * The id range (locked until the caller has put the config in place, see
+ * idrange.c), and whether the template can be idmapped through it: where the
+ * file system cannot, each range gets an id-shifted copy (shifted.c).
+ */
+static int ids_and_lower(const berth_paths *p, const create_opts *o, const char *lower,
+			 instance_config *c, int *idlock, berr *err)
+{
+	berr why = {0};
+	int r;
+
+	if (!c->userns)
+		return 0;
+	r = idrange_lock(p, idlock, err);
+	if (r >= 0)
+		r = idrange_assign(p, o->idmap_set, &c->map, err);
+	if (r < 0 || c->lower_shifted)
+		return r;
+	r = lower_idmap_works(lower, &c->map, &why);
+	if (r < 0) {
+		*err = why;
+		return r;
+	}
+	if (r == 0) {
+		c->lower_shifted = true;
+		log_warn("%s: template %s cannot be idmapped here (%s): %s gets an id-shifted copy "
+			 "of it at first start (docs/STORAGE.md)",
+			 c->name, c->template, why.msg, c->name);
+	}
+	return 0;
+}
+
 int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err)
 {
 	_cleanup_free_ char *lower = NULL, *tmp = NULL, *cfg_path = NULL, *parent = NULL;
@@ -418,31 +450,9 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 			      name, name);
 		goto out;
 	}
-	/* The range is ours from here until the config naming it is in place (idrange.c). */
-	if (c.userns) {
-		r = idrange_lock(p, &idlock, err);
-		if (r >= 0)
-			r = idrange_assign(p, o->idmap_set, &c.map, err);
-		if (r < 0)
-			goto out;
-	}
-	/* A file system that cannot idmap the template: each range gets a shifted copy. */
-	if (c.userns && !c.lower_shifted) {
-		berr why = {0};
-
-		r = lower_idmap_works(lower, &c.map, &why);
-		if (r < 0) {
-			*err = why;
-			goto out;
-		}
-		if (r == 0) {
-			c.lower_shifted = true;
-			log_warn(
-				"%s: template %s cannot be idmapped here (%s): %s gets an id-shifted "
-				"copy of it at first start (docs/STORAGE.md)",
-				name, c.template, why.msg, name);
-		}
-	}
+	r = ids_and_lower(p, o, lower, &c, &idlock, err);
+	if (r < 0)
+		goto out;
 	/* Made aside and renamed into place: a half-made instance never appears. */
 	parent = str_printf("%s/instances", p->lib);
 	tmp = str_printf("%s/.%s.tmp-%d", parent, name, (int)getpid());

@@ -64,9 +64,9 @@ typedef struct idmap {
 } idmap;
 
 /*
- * For `berth run`: take the lowest free id range of the instances' pool and
- * hold it with a claim file until the file (*ret_claim) is unlinked; a claim
- * whose process died is freed at the next allocation. docs/STORAGE.md.
+ * For `berth run` and clone: take the lowest free id range of the instances'
+ * pool and hold it with a claim file until the file (*ret_claim) is unlinked;
+ * a claim whose process died is freed at the next allocation. docs/STORAGE.md.
  */
 int idrange_claim(const berth_paths *p, idmap *map, char **ret_claim, berr *err);
 

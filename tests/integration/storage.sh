@@ -15,6 +15,7 @@
 # made is deleted at the end (trap). Output as lib.sh describes: "ok - NAME",
 # "ok - NAME # SKIP why", "not ok - NAME: why", then the count.
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the instance
+# shellcheck disable=SC2015 # "A && B || why": why only records a failure
 set -u
 export LC_ALL=C
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -41,7 +42,7 @@ MADE=()
 cleanup() {
 	local n
 	trap '' INT TERM HUP PIPE
-	umount /etc/subuid /etc/subgid 2>/dev/null
+	umount /etc/subuid /etc/subgid /dev/loop-control 2>/dev/null
 	if [ -e "$R2/lib/instances/$N-f" ]; then
 		timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R2" delete --force "$N-f" \
 			>/dev/null 2>&1 </dev/null
@@ -153,7 +154,7 @@ end
 begin "A cannot see B's processes, nor signal or read B as A's root"
 # B's init by its host pid, from inside A: A's PID namespace has no such process.
 bx "$A" "kill -0 $PB 2>/dev/null && echo reached; cat /proc/$PB/environ 2>/dev/null && echo read; echo done"
-[ "$OUT" = done ] || why "from inside A, B's init (host pid $PB): $(q "$OUT")"
+[ "$OUT" = "done" ] || why "from inside A, B's init (host pid $PB): $(q "$OUT")"
 # Root of A, as the host sees it (uid BA), against B's init and B's root-only file.
 bx "$B" 'echo b >/b-secret && chmod 600 /b-secret'
 o=$(setpriv --reuid="$BA" --regid="$BA" --clear-groups -- kill -0 "$PB" 2>&1) &&
@@ -186,9 +187,9 @@ end
 begin "berth run takes a free range of its own, held while it runs and released after"
 timeout 30 "$BERTH" --root "$R" run -- sh -c 'cat /proc/self/uid_map; sleep 2' >"$WORK/run.out" 2>&1 </dev/null &
 runpid=$!
-until_claim() { compgen -G "$R/lib/idranges.d/run.*" >/dev/null; }
+until_claim() { compgen -G "$R/lib/idranges.d/claim.*" >/dev/null; }
 for _ in $(seq 100); do until_claim && break; nap 0.05; done
-rb=$(awk '{print $1}' "$R"/lib/idranges.d/run.* 2>/dev/null)
+rb=$(awk '{print $1}' "$R"/lib/idranges.d/claim.* 2>/dev/null)
 [ -n "$rb" ] || why "no claim file in $R/lib/idranges.d while berth run runs"
 made "$N-r"
 brun create "$N-r"
@@ -198,7 +199,7 @@ wait "$runpid"
 read -r _ out_base _ <"$WORK/run.out"
 [ "$out_base" = "$rb" ] || why "the run mapped to $(q "$out_base"), its claim says $rb"
 for o in "${bases[@]}"; do [ "$o" = "$rb" ] || ! overlap "$rb" "$o" || why "the run's range $rb overlaps an instance's $o"; done
-! compgen -G "$R/lib/idranges.d/run.*" >/dev/null || why "claim left after the run: $(ls "$R/lib/idranges.d")"
+! compgen -G "$R/lib/idranges.d/claim.*" >/dev/null || why "claim left after the run: $(ls "$R/lib/idranges.d")"
 brun delete "$N-r"
 end
 
@@ -412,6 +413,16 @@ want_refused "hostname"
 [ "$(find "$R/lib" | sort)" = "$before" ] || why "files changed: $(diff <(echo "$before") <(find "$R/lib" | sort) | head -3)"
 [ "$(loops_of_root)" = 0 ] || why "loop device left"
 [ "$(mounts_of_root)" = 0 ] || why "mount left"
+# Failing after the image is made: no loop device to attach it to (in this namespace only).
+if mount --bind /dev/null /dev/loop-control; then
+	brun create "$D" --disk 64M
+	want_refused "loop"
+	umount /dev/loop-control
+	[ "$(find "$R/lib" | sort)" = "$before" ] || why "a create that failed at the loop device left: $(diff <(echo "$before") <(find "$R/lib" | sort) | grep '^>' | head -3)"
+	[ "$(loops_of_root)" = 0 ] || why "loop device left"
+else
+	why "cannot cover /dev/loop-control in the private namespace"
+fi
 end
 
 # --- clone ----------------------------------------------------------------------------
@@ -443,6 +454,22 @@ MC=$(sed -n 3p <<<"$OUT")
 [ "$(sed -n 5p <<<"$OUT")" = noprofile ] || why "A's deletion (a whiteout) was not cloned"
 end
 
+begin "clone of a guest whose /etc is a symlink to a host path never writes there"
+made "$N-g" "$N-h"
+mkdir -p "$WORK/victim" && echo host-secret >"$WORK/victim/machine-id" && echo host >"$WORK/victim/hostname"
+brun create "$N-g"
+brun start "$N-g"
+bx "$N-g" "mv /etc /etc.real && ln -s $WORK/victim /etc && echo planted"
+[ "$OUT" = planted ] || why "could not plant the symlink inside: $(q "$OUT")$(errhint)"
+brun stop --force "$N-g"
+brun clone "$N-g" "$N-h"
+[ "$(cat "$WORK/victim/machine-id")" = host-secret ] || why "the host file behind the symlink was written"
+[ "$(cat "$WORK/victim/hostname")" = host ] || why "the host hostname file behind the symlink was written"
+[ "$RC" = 0 ] || [ ! -e "$R/lib/instances/$N-h" ] || why "a failed clone left $N-h"
+brun delete --force "$N-h"
+brun delete --force "$N-g"
+end
+
 begin "clone onto an existing name is refused; nothing changes"
 before=$(find "$R/lib" | sort)
 brun clone "$A" "$B"
@@ -450,10 +477,24 @@ want_refused "exists"
 [ "$(find "$R/lib" | sort)" = "$before" ] || why "files changed"
 end
 
-begin "clone of an instance with --disk gets its own image of the same size"
+begin "a clone that fails half-way (no loop device for its image) leaves nothing"
 made "$D" "$N-e"
 brun create "$D" --disk 128M
 want_rc 0
+before=$(find "$R/lib" | sort)
+if mount --bind /dev/null /dev/loop-control; then
+	brun clone "$D" "$N-e"
+	want_refused "loop"
+	umount /dev/loop-control
+	[ "$(find "$R/lib" | sort)" = "$before" ] || why "left: $(diff <(echo "$before") <(find "$R/lib" | sort) | grep '^>' | head -3)"
+	[ "$(loops_of_root)" = 0 ] || why "loop device left"
+	[ "$(mounts_of_root)" = 0 ] || why "mount left"
+else
+	why "cannot cover /dev/loop-control in the private namespace"
+fi
+end
+
+begin "clone of an instance with --disk gets its own image of the same size"
 brun clone "$D" "$N-e"
 want_rc 0
 [ -f "$R/lib/instances/$N-e/disk.img" ] || why "no image for the clone"

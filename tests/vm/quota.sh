@@ -12,7 +12,9 @@
 # (or ENOSPC) inside, while a neighbour and the host still write; berth set
 # --disk raises it on the running instance and the write passes; a clone gets
 # a project and limit of its own; delete lifts the quota (a new instance on
-# the same project id starts with nothing charged).
+# the same project id starts with nothing charged). Then the image backend:
+# ENOSPC past the limit, and `set --disk` growing it online, which needs the
+# CAP_SYS_RESOURCE that the development host withholds.
 #
 # Prints "ok - NAME", "ok - NAME # SKIP why" or "not ok - NAME: why"; the last
 # line is "vm: N passed, N failed, N skipped"; exit status 1 on any failure.
@@ -127,6 +129,26 @@ k=$(dfk qd)
 [ "${k:-0}" -gt 48640 ] 2>/dev/null && [ "$k" -le 53760 ] || why "df / on the new instance: $(q "$k") KiB, want 51200"
 brun delete --force qd
 brun delete --force "$M"
+end
+
+begin "image backend: ENOSPC past the limit, then grown online by set (root here has CAP_SYS_RESOURCE)"
+brun create qi --disk 64M --disk-backend image
+want_rc 0
+brun start qi
+want_rc 0
+bx qi 'dd if=/dev/zero of=/fill bs=1M count=100 2>&1; echo "dd=$?"'
+case $OUT in *"dd=1"*"No space left"* | *"No space left"*"dd=1"*) ;; *) why "100M into a 64M image: $(q "$OUT")" ;; esac
+bx qi 'rm -f /fill'
+brun set qi --disk 160M
+want_rc 0
+case $OUT in *"grown and saved"*) ;; *) why "set said $(q "$OUT")" ;; esac
+bx qi 'dd if=/dev/zero of=/fill bs=1M count=100 2>&1 >/dev/null; echo "dd=$?"'
+case $OUT in *"dd=0"*) ;; *) why "100M after growing to 160M online: $(q "$OUT")" ;; esac
+k=$(dfk qi)
+[ "${k:-0}" -gt 155648 ] 2>/dev/null && [ "$k" -le 163840 ] || why "df / after online growth: $(q "$k") KiB, want 163840 within 5%"
+brun delete --force qi
+want_rc 0
+grep -q " $R/" /proc/mounts && why "mounts left: $(grep " $R/" /proc/mounts)"
 end
 
 umount $P 2>/dev/null

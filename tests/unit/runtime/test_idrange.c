@@ -157,3 +157,73 @@ Test(identity, machine_id_from_uuid)
 	cr_expect(!machine_id_valid("uninitialized\n", 14));
 	cr_expect(!machine_id_valid("E245A7E17E944B4B8DC73EA25F6A1ADE", 32), "lower case only");
 }
+
+static const char *cfg_json(const char *extra)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"name\": \"web1\", \"uuid\": \"e245a7e1-7e94-4b4b-8dc7-3ea25f6a1ade\", "
+		 "\"template\": \"default\", \"idmap\": {\"base\": 1065536, \"count\": 65536}%s}",
+		 extra);
+	return buf;
+}
+
+Test(config_storage, disk_and_lower_round_trip)
+{
+	instance_config c, back;
+	char *json = NULL;
+	berr err = {0};
+
+	cr_assert_eq(
+		instance_config_from_json(
+			cfg_json(", \"disk\": {\"backend\": \"project\", \"limit\": 21474836480}, "
+				 "\"lower\": \"shifted\""),
+			&c, &err),
+		0, "%s", err.msg);
+	cr_expect_eq(c.disk, DISK_PROJECT);
+	cr_expect_eq(c.disk_limit, 21474836480ull);
+	cr_expect(c.lower_shifted);
+	cr_assert_eq(instance_config_to_json(&c, &json, NULL), 0);
+	cr_assert_eq(instance_config_from_json(json, &back, &err), 0, "%s", err.msg);
+	cr_expect_eq(back.disk, DISK_PROJECT);
+	cr_expect_eq(back.disk_limit, c.disk_limit);
+	cr_expect(back.lower_shifted);
+	cr_expect_eq(back.map.outside, 1065536u);
+	free(json);
+	instance_config_free(&c);
+	instance_config_free(&back);
+}
+
+Test(config_storage, absent_fields_mean_no_limit_and_idmapped)
+{
+	instance_config c;
+	berr err = {0};
+
+	cr_assert_eq(instance_config_from_json(cfg_json(""), &c, &err), 0, "%s", err.msg);
+	cr_expect_eq(c.disk, DISK_NONE);
+	cr_expect(!c.lower_shifted);
+	instance_config_free(&c);
+}
+
+Test(config_storage, bad_disk_and_lower_values_are_refused_by_name)
+{
+	static const struct {
+		const char *extra, *mention;
+	} bad[] = {
+		{", \"disk\": {\"backend\": \"zfs\", \"limit\": 5}", "disk.backend"},
+		{", \"disk\": {\"backend\": \"image\"}", "disk.limit"},
+		{", \"disk\": {\"backend\": \"image\", \"limit\": \"20G\"}", "disk.limit"},
+		{", \"disk\": 5", "disk"},
+		{", \"lower\": \"copy\"", "lower"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		instance_config c;
+		berr err = {0};
+
+		cr_expect_lt(instance_config_from_json(cfg_json(bad[i].extra), &c, &err), 0, "%s",
+			     bad[i].extra);
+		cr_expect(strstr(err.msg, bad[i].mention), "%s: %s", bad[i].extra, err.msg);
+	}
+}
