@@ -46,8 +46,9 @@ typedef struct mount_plan {
 } mount_plan;
 
 typedef struct rootfs_opts {
-	bool userns;         /* in a user namespace: bind device nodes instead of mknod */
-	const char *console; /* host terminal to bind at /dev/console, or NULL */
+	bool userns;           /* in a user namespace: bind device nodes instead of mknod */
+	const char *console;   /* host terminal to bind at /dev/console, or NULL */
+	bool cgroup_from_host; /* /sys/fs/cgroup comes mounted from the host: not in the plan */
 } rootfs_opts;
 
 int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret);

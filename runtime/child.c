@@ -74,11 +74,26 @@ static int watch_parent(int sock, bool die_with_parent, berr *err)
 	return 0;
 }
 
-static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, berr *err)
+/* The host's cgroup2 mount (rooted at the instance's cgroup) goes where the plan would put one. */
+static int attach_host_cgroup(int rootfd, int cgroup_mnt, berr *err)
+{
+	_cleanup_close_ int tfd = -EBADF;
+	int r = rootfs_open_in_root(rootfd, "/sys/fs/cgroup", &tfd, err);
+
+	if (r < 0)
+		return r;
+	if (move_mount(cgroup_mnt, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
+		return berr_set(err, errno, "attach the host's cgroup2 mount at /sys/fs/cgroup");
+	return 0;
+}
+
+static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, int cgroup_mnt,
+		      berr *err)
 {
 	_cleanup_close_ int rootfd = -EBADF;
 	mount_plan plan = {0};
-	rootfs_opts opts = {.userns = s->userns};
+	rootfs_opts opts = {.userns = s->userns, .cgroup_from_host = cgroup_mnt >= 0};
 	int r;
 
 	if (!s->console && isatty(STDIN_FILENO))
@@ -91,6 +106,8 @@ static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, berr
 		return berr_set(err, -r, "mount plan");
 	r = rootfs_mount_plan_apply(&plan, rootfd, s->userns, err);
 	rootfs_mount_plan_free(&plan);
+	if (r >= 0 && cgroup_mnt >= 0)
+		r = attach_host_cgroup(rootfd, cgroup_mnt, err);
 	if (r < 0)
 		return r;
 	return rootfs_pivot(rootfd, err);
@@ -169,7 +186,7 @@ static int open_host_dirs(const spec *s, int *ret_stage, int *ret_rw, berr *err)
 	return 0;
 }
 
-_Noreturn void child_main(const spec *s, int sock)
+_Noreturn void child_main(const spec *s, int sock, int cgroup_mnt)
 {
 	char term_kv[128] = "";
 	const char *term = getenv("TERM");
@@ -185,13 +202,15 @@ _Noreturn void child_main(const spec *s, int sock)
 		term_kv[0] = '\0';
 	if (open_host_dirs(s, &stage_fd, &rw_fd, &err) < 0 || ns_become_root(&err) < 0 ||
 	    watch_parent(sock, s->die_with_parent, &err) < 0 ||
-	    build_root(s, stage_fd, lower_fd, rw_fd, &err) < 0 ||
+	    build_root(s, stage_fd, lower_fd, rw_fd, cgroup_mnt, &err) < 0 ||
 	    (s->console && setup_console(sock, &err) < 0) || setup_identity(s, &err) < 0 ||
 	    netns_loopback_up(&err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	closep(&lower_fd);
 	closep(&stage_fd);
 	closep(&rw_fd);
+	if (cgroup_mnt >= 0)
+		close(cgroup_mnt);
 	if (drop_privileges(s, &err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	environ = env_build(s->process.env, term_kv[0] ? term_kv : NULL);
