@@ -292,7 +292,7 @@ end
 
 # --- host processes, the monitor, the berth binary --------------------------------
 
-begin "signal, ptrace or pidfd_open the monitor and the operator's shell: ESRCH, no /proc entry, parent 0"
+begin "signal, ptrace, pidfd_open the monitor and the operator's shell, open their exe: ESRCH, no /proc entry, parent 0"
 labels=()
 for l in "monitor=$A_MON" "operator=$$"; do
 	if pid_free_in "$A" "${l#*=}"; then labels+=("$l"); else echo "# ${l%%=*}'s host pid is also a pid inside: left out"; fi
@@ -304,6 +304,7 @@ for l in "${labels[@]}"; do
 	line "ptrace $who" ESRCH
 	line "pidfd_open $who" ESRCH
 	line "/proc entry $who" ENOENT
+	line "open exe for writing $who" ENOENT
 done
 line "parent pid" 0
 kill -0 "$A_MON" 2>/dev/null || why "the monitor $A_MON died"
