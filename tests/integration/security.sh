@@ -164,6 +164,8 @@ end
 [ -z "$WHY" ] || bail "no instances to attack"
 echo marker >"$WORK/host-marker"
 BERTH_SUM=$(sha256sum <"$BERTH")
+# A hybrid host: a cgroup v1 memory hierarchy beside cgroup2 (docs/SECURITY.md).
+V1=$(awk '$0 ~ / - cgroup / && $0 ~ /[ ,]memory([ ,]|$)/ {print "memory"; exit}' /proc/self/mountinfo)
 
 # pid_free_in INSTANCE_INIT PID: no process of the instance has PID as its pid inside.
 pid_free_in() {
@@ -392,6 +394,11 @@ line "host namespaces among the ns links" 0
 line "NS_GET_PARENT of the user namespace" EPERM
 line "NS_GET_PARENT of the PID namespace" EPERM
 line "setns /proc/1/ns/mnt (the instance's init)" ok
+if [ -n "$V1" ]; then
+	line "NS_GET_USERNS of the cgroup namespace" EPERM # the host's (hybrid host)
+else
+	line "NS_GET_USERNS of the cgroup namespace" ok # the instance's own
+fi
 end
 
 begin "a nested user namespace cannot map ids outside the instance's range: EPERM"
@@ -408,7 +415,6 @@ end
 
 # --- cgroups ----------------------------------------------------------------------
 
-V1=$(awk '$0 ~ / - cgroup / && $0 ~ /[ ,]memory([ ,]|$)/ {print "memory"; exit}' /proc/self/mountinfo)
 begin "write the instance's own limits and state in /sys/fs/cgroup: EACCES (host root owns them); the host's tree is not there"
 atk cgroup-write
 for f in cgroup.freeze cgroup.kill cgroup.max.depth cgroup.max.descendants; do
