@@ -272,11 +272,14 @@ fi
 end
 
 begin "/proc/kallsyms: every address reads as zero (the host's root sees real ones)"
-atk kallsyms
-line symbols many
-line "nonzero addresses" 0
 host=$("$ATK_DIR/atk-kallsyms" | sed -n 's/^nonzero addresses: //p')
-[ "${host:-0}" -gt 0 ] || echo "# control: the host's root also reads zeros here (kptr_restrict $(cat /proc/sys/kernel/kptr_restrict))"
+if [ "${host:-0}" -gt 0 ]; then
+	atk kallsyms
+	line symbols many
+	line "nonzero addresses" 0
+else
+	skipping "the host's root reads zero addresses too (kptr_restrict $(cat /proc/sys/kernel/kptr_restrict)): the check cannot tell"
+fi
 end
 
 begin "seccomp: both filters are on an exec'd process (the deny list, and ENOSYS past the reviewed syscalls)"
