@@ -186,6 +186,31 @@ static int open_host_dirs(const spec *s, int *ret_stage, int *ret_rw, berr *err)
 	return 0;
 }
 
+/*
+ * Close every fd from 3 up but the n in keep (negative ones ignored). What the child
+ * inherits from berth (the cgroup leaf's directory fd, pidfds...) must not reach the
+ * chdir: `-w /proc/self/fd/N` on a host directory fd would put the command's cwd
+ * outside its root (CVE-2024-21626).
+ */
+static void close_fds_but(const int *keep, size_t n)
+{
+	unsigned int from = 3;
+
+	for (;;) {
+		int next = -1; /* the lowest kept fd >= from */
+
+		for (size_t i = 0; i < n; i++)
+			if (keep[i] >= (int)from && (next < 0 || keep[i] < next))
+				next = keep[i];
+		if (next < 0)
+			break;
+		if ((unsigned int)next > from)
+			close_range(from, (unsigned int)next - 1, 0);
+		from = (unsigned int)next + 1;
+	}
+	close_range(from, ~0U, 0);
+}
+
 _Noreturn void child_main(const spec *s, int sock, int cgroup_mnt)
 {
 	char term_kv[128] = "";
@@ -200,17 +225,20 @@ _Noreturn void child_main(const spec *s, int sock, int cgroup_mnt)
 		_exit(EXIT_SETUP_FAILED);
 	if (term && snprintf(term_kv, sizeof(term_kv), "TERM=%s", term) >= (int)sizeof(term_kv))
 		term_kv[0] = '\0';
+	close_fds_but((const int[]){sock, lower_fd, cgroup_mnt}, 3);
 	if (open_host_dirs(s, &stage_fd, &rw_fd, &err) < 0 || ns_become_root(&err) < 0 ||
 	    watch_parent(sock, s->die_with_parent, &err) < 0 ||
-	    build_root(s, stage_fd, lower_fd, rw_fd, cgroup_mnt, &err) < 0 ||
-	    (s->console && setup_console(sock, &err) < 0) || setup_identity(s, &err) < 0 ||
-	    netns_loopback_up(&err) < 0)
+	    build_root(s, stage_fd, lower_fd, rw_fd, cgroup_mnt, &err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
+	/* The host's directories go before the chdir below, for the same reason. */
 	closep(&lower_fd);
 	closep(&stage_fd);
 	closep(&rw_fd);
 	if (cgroup_mnt >= 0)
 		close(cgroup_mnt);
+	if ((s->console && setup_console(sock, &err) < 0) || setup_identity(s, &err) < 0 ||
+	    netns_loopback_up(&err) < 0)
+		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	if (drop_privileges(s, &err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	environ = env_build(s->process.env, term_kv[0] ? term_kv : NULL);
