@@ -548,8 +548,10 @@ for d in proc dev; do
 		if [ "$RC" = 0 ]; then
 			brun exec "$S-$d" -- sh -c 'test -f /proc/self/status && test -c /dev/null && test ! -e /'"$d"'/marker && echo contained'
 			want_ok contained
+			echo "# /$d symlink: the instance started, /$d contained"
 		elif [ "$RC" = 125 ]; then
 			grep -qiE "symlink|/$d" <<<"$ERR" || why "refused without naming /$d or the symlink$(errhint)"
+			echo "# /$d symlink: start refused: $ERR"
 		else
 			why "exit $RC$(errhint)"
 		fi
