@@ -31,15 +31,16 @@ static int plan_add(mount_plan *p, mount_entry e)
 			return _r;                                \
 	} while (0)
 
-static int plan_pseudo_fs(mount_plan *p)
+static int plan_pseudo_fs(mount_plan *p, const rootfs_opts *o)
 {
 	ADD(.kind = MOUNT_FS, .source = "proc", .target = "/proc", .fstype = "proc",
 	    .mflags = NOSUID_NODEV_NOEXEC);
 	ADD(.kind = MOUNT_FS, .source = "sysfs", .target = "/sys", .fstype = "sysfs",
 	    .mflags = NOSUID_NODEV_NOEXEC | MS_RDONLY);
 	/* The cgroup namespace makes the container's own leaf the root of this view. */
-	ADD(.kind = MOUNT_FS, .source = "cgroup2", .target = "/sys/fs/cgroup", .fstype = "cgroup2",
-	    .mflags = NOSUID_NODEV_NOEXEC);
+	if (!o->cgroup_from_host)
+		ADD(.kind = MOUNT_FS, .source = "cgroup2", .target = "/sys/fs/cgroup",
+		    .fstype = "cgroup2", .mflags = NOSUID_NODEV_NOEXEC);
 	ADD(.kind = MOUNT_FS, .source = "tmpfs", .target = "/run", .fstype = "tmpfs",
 	    .mflags = MS_NOSUID | MS_NODEV, .data = "mode=755");
 	/* systemd's container interface: /run/lock a tmpfs of its own, as podman and Debian do. */
@@ -122,7 +123,7 @@ int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret)
 	mount_plan p = {0};
 	int r;
 
-	r = plan_pseudo_fs(&p);
+	r = plan_pseudo_fs(&p, opts);
 	if (r >= 0)
 		r = plan_run_host(&p, opts);
 	if (r >= 0)

@@ -49,8 +49,8 @@ typedef struct rootfs_opts {
 	bool userns;             /* in a user namespace: bind device nodes instead of mknod */
 	const char *console;     /* host terminal to bind at /dev/console, or NULL */
 	const char *resolv_conf; /* host file to bind read-only at /etc/resolv.conf, or NULL */
-	const char *
-		run_host; /* host dir bound read-only at /run/host (e.g. /proc/self/fd/N), or NULL */
+	const char *run_host; /* host dir bound read-only at /run/host (/proc/self/fd/N), or NULL */
+	bool cgroup_from_host; /* /sys/fs/cgroup comes mounted from the host: not in the plan */
 } rootfs_opts;
 
 int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret);

@@ -53,7 +53,8 @@ int ns_become_root(berr *err);
 void signals_reset(void);
 
 /* The container side of runtime_run, in the new namespaces. Never returns. */
-_Noreturn void child_main(const spec *s, int sock);
+/* cgroup_mnt: cgroup2 mounted by the host for /sys/fs/cgroup (hybrid hosts), or -EBADF. */
+_Noreturn void child_main(const spec *s, int sock, int cgroup_mnt);
 
 /*
  * Environment for the command: PATH, HOME, container=berth, term_kv ("TERM=xterm",

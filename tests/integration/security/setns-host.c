@@ -75,6 +75,9 @@ int main(int argc, char **argv)
 	atk_step("NS_GET_PARENT of the user namespace", ioctl(fd, NS_GET_PARENT));
 	fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	atk_step("NS_GET_PARENT of the PID namespace", ioctl(fd, NS_GET_PARENT));
+	/* On a hybrid host the cgroup namespace belongs to the host's user namespace (EPERM). */
+	fd = open("/proc/self/ns/cgroup", O_RDONLY | O_CLOEXEC);
+	atk_step("NS_GET_USERNS of the cgroup namespace", ioctl(fd, NS_GET_USERNS));
 	/* /proc/1 is the instance's init: joining its namespaces stays inside. */
 	fd = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
 	atk_step("setns /proc/1/ns/mnt (the instance's init)", setns(fd, CLONE_NEWNS));

@@ -44,6 +44,19 @@ Test(plan, pseudo_file_systems)
 	rootfs_mount_plan_free(&p);
 }
 
+/* Hybrid hosts: the host mounts the instance's cgroup2, which the instance itself could not. */
+Test(plan, cgroup2_from_the_host_leaves_it_out)
+{
+	rootfs_opts o = {.userns = true, .cgroup_from_host = true};
+	mount_plan p;
+
+	cr_assert_eq(rootfs_mount_plan_build(&o, &p), 0);
+	cr_expect_null(rootfs_mount_plan_find(&p, "/sys/fs/cgroup"),
+		       "no cgroup mount of the instance's own in the plan");
+	cr_expect_not_null(rootfs_mount_plan_find(&p, "/sys"), "/sys is still there");
+	rootfs_mount_plan_free(&p);
+}
+
 Test(plan, dev_nodes_and_devpts)
 {
 	static const struct {
