@@ -57,7 +57,7 @@ int tc_clsact_add(nlconn *c, int index)
  * frame that is not the instance's own, else TC_ACT_UNSPEC so that the
  * next filter (the rate redirect) still sees it.
  */
-enum { L_IP4, L_IP6, L_ARP, L_ACCEPT, L_DROP, L_NEXT, L_N };
+enum { L_IP4, L_IP6, L_IP6SRC, L_ARP, L_ACCEPT, L_DROP, L_NEXT, L_N };
 #define L_FALL (-1)
 
 struct bpf_asm {
@@ -130,8 +130,18 @@ static void bpf_body(struct bpf_asm *a, const net_plan *p)
 			jeq(a, be32_at(p->addrs[i].bytes), L_ACCEPT, L_FALL);
 	emit(a, BPF_RET | BPF_K, (uint32_t)TC_ACT_SHOT, L_FALL, L_FALL);
 
-	/* IPv6: its own addresses, link-local fe80::/10 and :: (DAD). */
+	/*
+	 * IPv6: its own addresses, link-local fe80::/10 and :: (DAD). Never a
+	 * router advertisement or redirect (ICMPv6 134, 137): neighbours on a
+	 * bridge would take the instance for their router.
+	 */
 	a->label[L_IP6] = a->n;
+	emit(a, BPF_LD | BPF_B | BPF_ABS, 14 + 6, L_FALL, L_FALL);
+	jeq(a, 58, L_FALL, L_IP6SRC);
+	emit(a, BPF_LD | BPF_B | BPF_ABS, 14 + 40, L_FALL, L_FALL);
+	jeq(a, 134, L_DROP, L_FALL);
+	jeq(a, 137, L_DROP, L_FALL);
+	a->label[L_IP6SRC] = a->n;
 	ld(a, BPF_H, 22);
 	emit(a, BPF_ALU | BPF_AND | BPF_K, 0xffc0, L_FALL, L_FALL);
 	jeq(a, 0xfe80, L_ACCEPT, L_FALL);

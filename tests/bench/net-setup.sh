@@ -95,7 +95,7 @@ nsenter -t "${KIDS[0]}" -n ip route show default | grep -q "via 169.254.0.1" ||
 printf '\nper instance, median of %d (us):\n' "$N"
 printf '  netns_setup, no filter      %6d\n' "$lib"
 printf '  netns_setup, anti-spoofing  %6d\n' "$libf"
-printf '  ip spawns (9 execs)         %6d\n' "$ipt"
+printf '  ip spawns (8 execs)         %6d\n' "$ipt"
 awk -v a="$lib" -v f="$libf" -v b="$ipt" 'BEGIN {
 	printf "ratio ip / netns_setup: %.1fx (no filter), %.1fx (anti-spoofing)\n", b / a, b / f
 	printf "goal <= 1000 us per instance: %s\n", (a <= 1000 ? "met" : "NOT met")
