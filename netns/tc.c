@@ -413,7 +413,7 @@ out:
 /* ---- counters ---- */
 
 struct qdisc_drops {
-	int index;
+	int index, ifb;
 	uint64_t ingress, egress;
 };
 
@@ -425,7 +425,8 @@ static int qdisc_msg(const struct nlmsghdr *m, void *data)
 	const struct gnet_stats_queue *q = NULL;
 	bool clsact = false;
 
-	if (m->nlmsg_len < mnl_nlmsg_size(sizeof(*tcm)) || tcm->tcm_ifindex != d->index)
+	if (m->nlmsg_len < mnl_nlmsg_size(sizeof(*tcm)) ||
+	    (tcm->tcm_ifindex != d->index && (!d->ifb || tcm->tcm_ifindex != d->ifb)))
 		return MNL_CB_OK;
 	mnl_attr_for_each(a, m, sizeof(*tcm)) {
 		if (mnl_attr_get_type(a) == TCA_KIND &&
@@ -439,7 +440,8 @@ static int qdisc_msg(const struct nlmsghdr *m, void *data)
 				q = mnl_attr_get_payload(s);
 		}
 	}
-	if (q && clsact)
+	/* Anti-spoofing (clsact) and rate-out (the ifb) drops are the instance's tx drops. */
+	if (q && (clsact || tcm->tcm_ifindex == d->ifb))
 		d->ingress += q->drops;
 	else if (q)
 		d->egress += q->drops;
@@ -460,6 +462,12 @@ int netns_counters(const char *host_ifname, net_counters *ret, berr *err)
 	if (r == 0 && !info.has_stats)
 		r = -ENODATA;
 	if (r == 0) {
+		char ifb_name[NET_IFNAMSIZ];
+		nl_link_info ifb;
+
+		net_ifb_name(host_ifname, ifb_name);
+		if (nl_link_get(&c, ifb_name, &ifb) == 0 && str_eq(ifb.kind, "ifb"))
+			d.ifb = ifb.index;
 		d.index = info.index;
 		nlh = nlconn_msg(&c, RTM_GETQDISC, NLM_F_DUMP);
 		put_tcmsg(nlh, info.index, 0, 0);
