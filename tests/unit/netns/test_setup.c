@@ -285,6 +285,21 @@ Test(setup, kernel_error_is_reported_with_the_object)
 	cr_expect(strstr(err.msg, "bt-web") && strstr(err.msg, "99 is gone"), "%s", err.msg);
 }
 
+Test(setup, kernel_reason_reaches_the_error)
+{
+	fake_kernel k = {.fail_at = 3, .fail_errno = EPERM};
+	net_plan p = routed_plan();
+	net_host_state st;
+	berr err = {0};
+	nlconn c;
+
+	fk_start(&k, &c);
+	cr_assert_eq(netns_setup_host(&c, &p, 1, &st, &err), -EPERM);
+	fk_stop(&k, &c);
+	cr_expect(strstr(err.msg, "rp_filter on bt-web (kernel: fake says no)"), "%s", err.msg);
+	cr_expect_eq(st.index, 7, "the host side exists: undo must remove it");
+}
+
 Test(setup, plan_check_rejects_bad_names)
 {
 	net_plan p = routed_plan();
