@@ -103,15 +103,7 @@ struct nlmsghdr *nlconn_msg(nlconn *c, uint16_t type, uint16_t flags)
 	return nlh;
 }
 
-const char *nlconn_why(const nlconn *c)
-{
-	static __thread char why[sizeof(c->ext_msg) + 16];
-
-	if (!c->ext_msg[0])
-		return "";
-	snprintf(why, sizeof(why), " (kernel: %s)", c->ext_msg);
-	return why;
-}
+const char *nlconn_why(const nlconn *c) { return c->ext_msg; }
 
 static int ext_ack_attr(const struct nlattr *a, void *data)
 {
@@ -119,7 +111,7 @@ static int ext_ack_attr(const struct nlattr *a, void *data)
 
 	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
 	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-		snprintf(c->ext_msg, sizeof(c->ext_msg), "%s", mnl_attr_get_str(a));
+		snprintf(c->ext_msg, sizeof(c->ext_msg), " (kernel: %s)", mnl_attr_get_str(a));
 	return MNL_CB_OK;
 }
 

@@ -22,7 +22,7 @@
 typedef struct nlconn {
 	int fd; /* NETLINK_ROUTE socket, or a socketpair end in unit tests */
 	unsigned int seq;
-	char ext_msg[192]; /* the kernel's extended ack text for the last error, or "" */
+	char ext_msg[200]; /* " (kernel: TEXT)" for the last error, or "" */
 	char buf[8192];    /* the request being built */
 } nlconn;
 

@@ -159,10 +159,10 @@ static int bridge_ensure(nlconn *c, const net_plan *p, net_host_state *st, berr 
 static int veth_create(nlconn *c, const net_plan *p, pid_t pid, net_host_state *st, berr *err)
 {
 	nl_link_info info;
-	int r = nl_veth_create(c, p, pid, st->bridge);
+	int r = nl_veth_create(c, p, pid, st->bridge), g;
 
-	if (r == -EEXIST && nl_link_get(c, p->host_ifname, &info) == 0) {
-		if (!str_eq(info.kind, "veth"))
+	if (r == -EEXIST && (g = nl_link_get(c, p->host_ifname, &info)) != -ENODEV) {
+		if (g < 0 || !str_eq(info.kind, "veth"))
 			return berr_setx(
 				err, EEXIST,
 				"host interface %s exists and is not a veth: not replacing "
@@ -173,6 +173,9 @@ static int veth_create(nlconn *c, const net_plan *p, pid_t pid, net_host_state *
 		if (r < 0 && r != -ENODEV)
 			return berr_set(err, -r, "remove stale %s%s", p->host_ifname,
 					nlconn_why(c));
+		r = nl_veth_create(c, p, pid, st->bridge);
+	} else if (r == -EEXIST) {
+		/* Gone between the two requests (the old namespace finished dying): once more. */
 		r = nl_veth_create(c, p, pid, st->bridge);
 	}
 	if (r == -ESRCH)

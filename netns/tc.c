@@ -57,7 +57,7 @@ int tc_clsact_add(nlconn *c, int index)
  * frame that is not the instance's own, else TC_ACT_UNSPEC so that the
  * next filter (the rate redirect) still sees it.
  */
-enum { L_IP4, L_IP6, L_ARP, L_ACCEPT, L_DROP, L_NEXT, L_N };
+enum { L_IP4, L_IP6, L_IP6SRC, L_ARP, L_ACCEPT, L_DROP, L_NEXT, L_N };
 #define L_FALL (-1)
 
 struct bpf_asm {
@@ -130,8 +130,18 @@ static void bpf_body(struct bpf_asm *a, const net_plan *p)
 			jeq(a, be32_at(p->addrs[i].bytes), L_ACCEPT, L_FALL);
 	emit(a, BPF_RET | BPF_K, (uint32_t)TC_ACT_SHOT, L_FALL, L_FALL);
 
-	/* IPv6: its own addresses, link-local fe80::/10 and :: (DAD). */
+	/*
+	 * IPv6: its own addresses, link-local fe80::/10 and :: (DAD). Never a
+	 * router advertisement or redirect (ICMPv6 134, 137): neighbours on a
+	 * bridge would take the instance for their router.
+	 */
 	a->label[L_IP6] = a->n;
+	emit(a, BPF_LD | BPF_B | BPF_ABS, 14 + 6, L_FALL, L_FALL);
+	jeq(a, 58, L_FALL, L_IP6SRC);
+	emit(a, BPF_LD | BPF_B | BPF_ABS, 14 + 40, L_FALL, L_FALL);
+	jeq(a, 134, L_DROP, L_FALL);
+	jeq(a, 137, L_DROP, L_FALL);
+	a->label[L_IP6SRC] = a->n;
 	ld(a, BPF_H, 22);
 	emit(a, BPF_ALU | BPF_AND | BPF_K, 0xffc0, L_FALL, L_FALL);
 	jeq(a, 0xfe80, L_ACCEPT, L_FALL);
@@ -403,7 +413,7 @@ out:
 /* ---- counters ---- */
 
 struct qdisc_drops {
-	int index;
+	int index, ifb;
 	uint64_t ingress, egress;
 };
 
@@ -415,7 +425,8 @@ static int qdisc_msg(const struct nlmsghdr *m, void *data)
 	const struct gnet_stats_queue *q = NULL;
 	bool clsact = false;
 
-	if (m->nlmsg_len < mnl_nlmsg_size(sizeof(*tcm)) || tcm->tcm_ifindex != d->index)
+	if (m->nlmsg_len < mnl_nlmsg_size(sizeof(*tcm)) ||
+	    (tcm->tcm_ifindex != d->index && (!d->ifb || tcm->tcm_ifindex != d->ifb)))
 		return MNL_CB_OK;
 	mnl_attr_for_each(a, m, sizeof(*tcm)) {
 		if (mnl_attr_get_type(a) == TCA_KIND &&
@@ -429,7 +440,8 @@ static int qdisc_msg(const struct nlmsghdr *m, void *data)
 				q = mnl_attr_get_payload(s);
 		}
 	}
-	if (q && clsact)
+	/* Anti-spoofing (clsact) and rate-out (the ifb) drops are the instance's tx drops. */
+	if (q && (clsact || tcm->tcm_ifindex == d->ifb))
 		d->ingress += q->drops;
 	else if (q)
 		d->egress += q->drops;
@@ -450,6 +462,12 @@ int netns_counters(const char *host_ifname, net_counters *ret, berr *err)
 	if (r == 0 && !info.has_stats)
 		r = -ENODATA;
 	if (r == 0) {
+		char ifb_name[NET_IFNAMSIZ];
+		nl_link_info ifb;
+
+		net_ifb_name(host_ifname, ifb_name);
+		if (nl_link_get(&c, ifb_name, &ifb) == 0 && str_eq(ifb.kind, "ifb"))
+			d.ifb = ifb.index;
 		d.index = info.index;
 		nlh = nlconn_msg(&c, RTM_GETQDISC, NLM_F_DUMP);
 		put_tcmsg(nlh, info.index, 0, 0);

@@ -187,6 +187,37 @@ arrives "$Q" 4 in_ns "$U" ping -c 3 -i 0.2 -W 1 10.1.0.3
 [ "$N" -ge 3 ] || why "control: the unfiltered MAC change reached Q $N times: the check proves nothing"
 end
 
+# send_ra PID: three ICMPv6 router advertisements to ff02::1 from PID's eth0 (link-local source).
+send_ra() {
+	local i
+	for ((i = 0; i < 300; i++)); do # the link-local address must have finished DAD
+		in_ns "$1" ip -6 addr show dev eth0 scope link | grep -q tentative || break
+		sleep 0.01
+	done
+	in_ns "$1" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+ra = bytes([134, 0, 0, 0, 64, 0, 0, 0] + [0] * 8)  # hop limit 64, router lifetime 0
+for _ in range(3):
+    s.sendto(ra, ("ff02::1", 0, 0, socket.if_nametoindex("eth0")))
+'
+}
+ras() { in_ns "$1" awk '$1 == "Icmp6InRouterAdvertisements" { print $2 }' /proc/net/snmp6; }
+begin "spoofing (bridge): no router advertisement from an instance reaches its neighbours"
+spawn; W=$INST
+setup "$W" bt-w bridge --addr 10.1.0.4/24 --addr fd01::4/64 --mac 02:00:00:00:01:0d "${BR[@]}"
+r0=$(ras "$Q")
+send_ra "$W"
+sleep 0.3
+r1=$(ras "$Q")
+[ "$r1" = "$r0" ] || why "Q counted $((r1 - r0)) router advertisements from W"
+send_ra "$U" # the unfiltered control
+for ((i = 0; i < 100; i++)); do [ "$(ras "$Q")" != "$r1" ] && break; sleep 0.01; done
+r2=$(ras "$Q")
+((r2 - r1 >= 3)) || why "control: Q counted $((r2 - r1)) advertisements from unfiltered U, want 3"
+end
+
 # ---- stale links, failures ---------------------------------------------------
 begin "a stale host-side veth of the same name is replaced; another kind of link is not"
 spawn; S=$INST

@@ -92,8 +92,17 @@ static void answer(fake_kernel *k, const struct nlmsghdr *req, char *out, size_t
 	const char *n = name ? mnl_attr_get_str(name) : "";
 	fk_link *l;
 
-	if (k->fail_at && k->n == k->fail_at)
-		return put_ack(out, len, req, -k->fail_errno);
+	if (k->fail_at && k->n == k->fail_at) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(out + *len);
+
+		put_ack(out, len, req, -k->fail_errno);
+		/* With the kernel's reason, as NETLINK_EXT_ACK gives it. */
+		*len -= nlh->nlmsg_len;
+		nlh->nlmsg_flags |= NLM_F_ACK_TLVS;
+		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, "fake says no");
+		*len += nlh->nlmsg_len;
+		return;
+	}
 	if (req->nlmsg_type == RTM_GETLINK) {
 		l = link_named(k, n);
 		if (!l)

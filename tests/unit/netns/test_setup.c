@@ -7,7 +7,9 @@
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
+#include <linux/tc_act/tc_mirred.h>
 #include <linux/veth.h>
 #include <string.h>
 
@@ -285,6 +287,21 @@ Test(setup, kernel_error_is_reported_with_the_object)
 	cr_expect(strstr(err.msg, "bt-web") && strstr(err.msg, "99 is gone"), "%s", err.msg);
 }
 
+Test(setup, kernel_reason_reaches_the_error)
+{
+	fake_kernel k = {.fail_at = 3, .fail_errno = EPERM};
+	net_plan p = routed_plan();
+	net_host_state st;
+	berr err = {0};
+	nlconn c;
+
+	fk_start(&k, &c);
+	cr_assert_eq(netns_setup_host(&c, &p, 1, &st, &err), -EPERM);
+	fk_stop(&k, &c);
+	cr_expect(strstr(err.msg, "rp_filter on bt-web (kernel: fake says no)"), "%s", err.msg);
+	cr_expect_eq(st.index, 7, "the host side exists: undo must remove it");
+}
+
 Test(setup, plan_check_rejects_bad_names)
 {
 	net_plan p = routed_plan();
@@ -319,4 +336,68 @@ Test(setup, tbf_rate_and_burst)
 	cr_expect_eq(q->rate.rate, 5000000, "40 mbit/s is 5,000,000 bytes/s");
 	cr_expect_eq(u32_of(fk_nested(o, TCA_TBF_BURST)), 50000, "10 ms of burst");
 	cr_expect_eq(q->limit, 550000, "burst + 100 ms of queue");
+}
+
+Test(setup, rate_out_makes_an_ifb_shaped_and_fed_by_a_redirect)
+{
+	fake_kernel k = {0};
+	nlconn c;
+
+	fk_start(&k, &c);
+	cr_assert_eq(tc_out_set(&c, 3, "bt-web", 8000000), 0);
+	fk_stop(&k, &c);
+	/* Old redirect removed, ifb looked up, made, looked up, brought up, tbf, clsact, redirect. */
+	cr_assert_eq(k.n, 8);
+	cr_expect_eq(fk_msg(&k, 0)->nlmsg_type, RTM_DELTFILTER);
+	const struct nlmsghdr *m = fk_msg(&k, 2);
+	cr_assert_eq(m->nlmsg_type, RTM_NEWLINK);
+	cr_expect_str_eq(str_of(fk_attr(m, sizeof(struct ifinfomsg), IFLA_IFNAME)), "bi-web");
+	m = fk_msg(&k, 5);
+	cr_assert_eq(m->nlmsg_type, RTM_NEWQDISC);
+	cr_expect_eq(((const struct tcmsg *)mnl_nlmsg_get_payload(m))->tcm_ifindex, 7,
+		     "the tbf is on the ifb");
+	m = fk_msg(&k, 7);
+	cr_assert_eq(m->nlmsg_type, RTM_NEWTFILTER);
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(m);
+	cr_expect_eq(tcm->tcm_ifindex, 3);
+	cr_expect_eq(tcm->tcm_info >> 16, TC_PRIO_REDIRECT, "after anti-spoofing");
+	cr_expect_str_eq(str_of(fk_attr(m, sizeof(*tcm), TCA_KIND)), "u32");
+	const struct nlattr *act =
+		fk_nested(fk_nested(fk_attr(m, sizeof(*tcm), TCA_OPTIONS), TCA_U32_ACT), 1);
+	cr_expect_str_eq(str_of(fk_nested(act, TCA_ACT_KIND)), "mirred");
+	const struct tc_mirred *mir =
+		mnl_attr_get_payload(fk_nested(fk_nested(act, TCA_ACT_OPTIONS), TCA_MIRRED_PARMS));
+	cr_expect_eq(mir->eaction, TCA_EGRESS_REDIR);
+	cr_expect_eq(mir->ifindex, 7);
+}
+
+Test(setup, rate_out_zero_removes_the_ifb)
+{
+	fake_kernel k = {0};
+	nlconn c;
+
+	fk_add_link(&k, "bi-web", "ifb", 9);
+	fk_start(&k, &c);
+	cr_assert_eq(tc_out_set(&c, 3, "bt-web", 0), 0);
+	fk_stop(&k, &c);
+	cr_assert_eq(k.n, 3);
+	cr_expect_eq(fk_msg(&k, 2)->nlmsg_type, RTM_DELLINK);
+	cr_expect_eq(((const struct ifinfomsg *)mnl_nlmsg_get_payload(fk_msg(&k, 2)))->ifi_index,
+		     9);
+}
+
+Test(setup, stale_name_gone_before_lookup_is_retried)
+{
+	fake_kernel k = {.exist_errno_once = 1};
+	net_plan p = routed_plan();
+	net_host_state st;
+	berr err = {0};
+	nlconn c;
+
+	fk_start(&k, &c);
+	cr_assert_eq(netns_setup_host(&c, &p, 1, &st, &err), 0, "%s", err.msg);
+	fk_stop(&k, &c);
+	cr_expect_eq(fk_msg(&k, 1)->nlmsg_type, RTM_GETLINK);
+	cr_expect_eq(fk_msg(&k, 2)->nlmsg_type, RTM_NEWLINK, "created again, nothing deleted");
+	cr_expect_eq(fk_find(&k, 0, RTM_DELLINK), -1);
 }

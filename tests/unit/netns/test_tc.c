@@ -32,6 +32,11 @@ static uint32_t run(const struct sock_filter *f, int n, const uint8_t *pkt, size
 			A = (uint32_t)pkt[k] << 24 | (uint32_t)pkt[k + 1] << 16 |
 			    (uint32_t)pkt[k + 2] << 8 | pkt[k + 3];
 			break;
+		case BPF_LD | BPF_B | BPF_ABS:
+			if (k + 1 > len)
+				return 0;
+			A = pkt[k];
+			break;
 		case BPF_LD | BPF_H | BPF_ABS:
 			if (k + 2 > len)
 				return 0;
@@ -147,6 +152,22 @@ Test(antispoof, ipv6_own_link_local_and_unspecified)
 	cr_expect_eq(verdict(f, ip6(f, MAC, "2001:db8:0:0:1::10"), false), DROP,
 		     "differs in word 2");
 	cr_expect_eq(verdict(f, ip6(f, OTHER_MAC, "2001:db8::10"), false), DROP);
+}
+
+Test(antispoof, no_router_advertisements_or_redirects)
+{
+	uint8_t f[128];
+	size_t len = ip6(f, MAC, "fe80::1234");
+
+	f[14 + 6] = 58; /* ICMPv6 */
+	f[14 + 40] = 128;
+	cr_expect_eq(verdict(f, len + 8, false), ACCEPT, "an echo request");
+	f[14 + 40] = 135;
+	cr_expect_eq(verdict(f, len + 8, false), ACCEPT, "a neighbour solicitation");
+	f[14 + 40] = 134;
+	cr_expect_eq(verdict(f, len + 8, false), DROP, "a router advertisement");
+	f[14 + 40] = 137;
+	cr_expect_eq(verdict(f, len + 8, false), DROP, "a redirect");
 }
 
 Test(antispoof, arp_sender_must_be_the_instance)
