@@ -31,7 +31,11 @@ CACHE=${BERTH_VM_SYSTEMD_CACHE:-/var/cache/berth-tests}
 KCACHE=${BERTH_VM_CACHE:-/var/cache/berth-vm}
 TIMEOUT=${BERTH_VM_TIMEOUT:-400}
 LOGS=''
-MODULES=(virtio_pci virtio_blk ext4 overlay veth bridge)
+# What the instances need besides the disk: overlay, veth and bridge, and what
+# netns_setup installs (docs/NETWORK-INTERNALS.md): clsact (sch_ingress), the
+# anti-spoofing cls_bpf, and for rates u32 + mirred to an ifb and tbf.
+MODULES=(virtio_pci virtio_blk ext4 overlay veth bridge sch_ingress cls_bpf cls_u32 act_mirred
+	sch_tbf ifb)
 
 die() { echo "$PROG: $*" >&2; exit 1; }
 skip() {
