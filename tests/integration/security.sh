@@ -37,7 +37,7 @@ need_root "namespaces, mounts, cgroups"
 BERTH=$(realpath -e "$1") || exit 2
 PTY=$(realpath -e "$2") || exit 2
 ATK_DIR=$(dirname "$(realpath -e "$3")") || exit 2
-need_tools unshare mount env find stat timeout sha256sum findmnt
+need_tools unshare mount env find stat timeout sha256sum findmnt ip tc nsenter awk
 private_mntns BERTH_SEC_HOST_MNTNS "$BERTH" "$PTY" "$3"
 
 find_cgroup2
@@ -86,7 +86,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-brun() { berth_run 60 "$@"; }
+brun() { berth_run "${BRUN_TIMEOUT:-60}" "$@"; }
 # prun [PTY STEPS...] -- ARGS...: berth ARGS on a pty driven by berth-pty.
 prun() {
 	local steps=()
@@ -104,11 +104,11 @@ jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<
 init_of() { jget init_pid "$("$BERTH" --root "$R" status "$1" --json 2>/dev/null </dev/null)"; }
 monitor_of() { jget monitor_pid "$("$BERTH" --root "$R" status "$1" --json 2>/dev/null </dev/null)"; }
 
-# atk NAME ARGS...: run attacker NAME inside A as root (berth exec). Sets RC, OUT, ERR.
+# atk NAME ARGS...: run attacker NAME inside A (or ATK_IN) as root (berth exec). Sets RC, OUT, ERR.
 atk() {
 	local name=$1
 	shift
-	brun exec "$A" -- "/atk/$name" "$@"
+	brun exec "${ATK_IN:-$A}" -- "/atk/$name" "$@"
 	[ "$RC" = 0 ] || why "attacker $name exited $RC$(errhint)"
 	if grep -q ESCAPED <<<"$OUT"; then why "ESCAPED: $(q "$(grep ESCAPED <<<"$OUT" | head -3)")"; fi
 	printf '%s\n' "$OUT" | sed 's/^/#   /'
@@ -564,5 +564,15 @@ for d in proc dev; do
 		why "the host directory the symlink names changed"
 	end
 done
+
+# --- network, storage, id ranges, a systemd guest (tests/integration/security/*.sh) ---
+
+SEC_PARTS=$(dirname "$(realpath "$0")")/security
+# shellcheck source=security/storage.sh
+. "$SEC_PARTS/storage.sh"
+# shellcheck source=security/net.sh
+. "$SEC_PARTS/net.sh"
+# shellcheck source=security/systemd.sh
+. "$SEC_PARTS/systemd.sh"
 
 finish
