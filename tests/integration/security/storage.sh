@@ -82,6 +82,18 @@ fi
 end
 [ -e "$R/lib/instances/$X" ] && brun delete --force "$X"
 
+begin "storage: another path to the host's disk: the console log stays under 2 x 1 MiB however much the guest prints"
+# The monitor keeps the console's output in R/log/NAME/console.log, rotated at 1 MiB
+# (CONSOLE_LOG_MAX) to console.log.1: the one host file a guest writes without a limit of its own.
+brun exec "$A" -- sh -c 'i=0; while [ $i -lt 5 ]; do head -c 1048576 /dev/zero | tr "\0" x >/dev/console; i=$((i + 1)); done; echo done'
+want_ok done
+nap 0.5
+total=$(cat "$R/log/$A/console.log" "$R/log/$A/console.log.1" 2>/dev/null | wc -c)
+echo "# the guest printed 5 MiB; the console log holds $total bytes"
+[ "$total" -ge 1048576 ] || why "the console log holds $total bytes: the guest's output did not reach it (the check cannot tell)"
+[ "$total" -le 2097152 ] || why "the console log holds $total bytes, past 2 x 1 MiB"
+end
+
 # --- id ranges ----------------------------------------------------------------------
 
 # idmap NAME: "inside host count" of the instance root's uid_map and gid_map (one line each).
