@@ -18,11 +18,13 @@
 # Two instances, A (the attacker) and B (its neighbour), from a template made
 # of the default one plus the attackers in /atk. Re-executes itself in a
 # private mount namespace where every host cgroup v1 mount point is covered by
-# an empty tmpfs. Nothing is ever written to a host file or to the host's
-# cgroup v1 trees: the attackers only open for writing, and the cgroup v1
-# mount attempt is detached, read-only and closed at once. The instances have
-# only their own loopback, so this runs as well inside a private network
-# namespace. Each test prints "ok - NAME", "ok - NAME # SKIP why" or
+# an empty tmpfs, and a private network namespace that plays the instances'
+# host (A and B are routed; the network part adds bridge instances).
+# Nothing is ever written to a host file outside the test's temp dirs, or to
+# the host's cgroup v1 trees: the attackers only open for writing, and the
+# cgroup v1 mount attempt is detached, read-only and closed at once. The
+# network, storage, id-range and systemd-guest attacks are in security/*.sh,
+# sourced at the end. Each test prints "ok - NAME", "ok - NAME # SKIP why" or
 # "not ok - NAME: why"; the last line is "security: N passed, N failed, N
 # skipped"; the exit status is 1 on any failure.
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the instance
