@@ -18,11 +18,13 @@
 # Two instances, A (the attacker) and B (its neighbour), from a template made
 # of the default one plus the attackers in /atk. Re-executes itself in a
 # private mount namespace where every host cgroup v1 mount point is covered by
-# an empty tmpfs. Nothing is ever written to a host file or to the host's
-# cgroup v1 trees: the attackers only open for writing, and the cgroup v1
-# mount attempt is detached, read-only and closed at once. The instances have
-# only their own loopback, so this runs as well inside a private network
-# namespace. Each test prints "ok - NAME", "ok - NAME # SKIP why" or
+# an empty tmpfs, and a private network namespace that plays the instances'
+# host (A and B are routed; the network part adds bridge instances).
+# Nothing is ever written to a host file outside the test's temp dirs, or to
+# the host's cgroup v1 trees: the attackers only open for writing, and the
+# cgroup v1 mount attempt is detached, read-only and closed at once. The
+# network, storage, id-range and systemd-guest attacks are in security/*.sh,
+# sourced at the end. Each test prints "ok - NAME", "ok - NAME # SKIP why" or
 # "not ok - NAME: why"; the last line is "security: N passed, N failed, N
 # skipped"; the exit status is 1 on any failure.
 # shellcheck disable=SC2016 # $... in single quotes is for the shell inside the instance
@@ -37,7 +39,7 @@ need_root "namespaces, mounts, cgroups"
 BERTH=$(realpath -e "$1") || exit 2
 PTY=$(realpath -e "$2") || exit 2
 ATK_DIR=$(dirname "$(realpath -e "$3")") || exit 2
-need_tools unshare mount env find stat timeout sha256sum findmnt
+need_tools unshare mount env find stat timeout sha256sum findmnt ip tc nsenter awk
 private_mntns BERTH_SEC_HOST_MNTNS "$BERTH" "$PTY" "$3"
 
 find_cgroup2
@@ -86,7 +88,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-brun() { berth_run 60 "$@"; }
+brun() { berth_run "${BRUN_TIMEOUT:-60}" "$@"; }
 # prun [PTY STEPS...] -- ARGS...: berth ARGS on a pty driven by berth-pty.
 prun() {
 	local steps=()
@@ -104,11 +106,11 @@ jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<
 init_of() { jget init_pid "$("$BERTH" --root "$R" status "$1" --json 2>/dev/null </dev/null)"; }
 monitor_of() { jget monitor_pid "$("$BERTH" --root "$R" status "$1" --json 2>/dev/null </dev/null)"; }
 
-# atk NAME ARGS...: run attacker NAME inside A as root (berth exec). Sets RC, OUT, ERR.
+# atk NAME ARGS...: run attacker NAME inside A (or ATK_IN) as root (berth exec). Sets RC, OUT, ERR.
 atk() {
 	local name=$1
 	shift
-	brun exec "$A" -- "/atk/$name" "$@"
+	brun exec "${ATK_IN:-$A}" -- "/atk/$name" "$@"
 	[ "$RC" = 0 ] || why "attacker $name exited $RC$(errhint)"
 	if grep -q ESCAPED <<<"$OUT"; then why "ESCAPED: $(q "$(grep ESCAPED <<<"$OUT" | head -3)")"; fi
 	printf '%s\n' "$OUT" | sed 's/^/#   /'
@@ -564,5 +566,15 @@ for d in proc dev; do
 		why "the host directory the symlink names changed"
 	end
 done
+
+# --- network, storage, id ranges, a systemd guest (tests/integration/security/*.sh) ---
+
+SEC_PARTS=$(dirname "$(realpath "$0")")/security
+# shellcheck source=security/storage.sh
+. "$SEC_PARTS/storage.sh"
+# shellcheck source=security/net.sh
+. "$SEC_PARTS/net.sh"
+# shellcheck source=security/systemd.sh
+. "$SEC_PARTS/systemd.sh"
 
 finish
