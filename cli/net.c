@@ -54,15 +54,7 @@ void cli_net_status_json(json_gen *g, const instance_config *c)
 	json_gen_map_open(g);
 	json_gen_key_string(g, "mode", net_mode_name(n->mode));
 	json_gen_key_string(g, "host_interface", n->mode != NET_NONE ? ifname : NULL);
-	json_gen_key(g, "addresses");
-	json_gen_array_open(g);
-	for (size_t i = 0; i < n->n_addrs; i++) {
-		char text[64];
-
-		if (net_addr_format(&n->addrs[i], true, text, sizeof(text)) >= 0)
-			json_gen_string(g, text);
-	}
-	json_gen_array_close(g);
+	instance_net_addrs_json(g, n);
 	json_gen_key_u64(g, "rate_in", n->rate_in);
 	json_gen_key_u64(g, "rate_out", n->rate_out);
 	json_gen_key_bool(g, "antispoof", n->antispoof);

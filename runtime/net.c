@@ -27,11 +27,8 @@ static int config_load(const berth_paths *p, net_config *ret, berr *err)
 	return net_config_load(path, ret, err);
 }
 
-void instance_net_to_json(json_gen *g, const instance_net *n)
+void instance_net_addrs_json(json_gen *g, const instance_net *n)
 {
-	json_gen_key(g, "network");
-	json_gen_map_open(g);
-	json_gen_key_string(g, "mode", net_mode_name(n->mode));
 	json_gen_key(g, "addresses");
 	json_gen_array_open(g);
 	for (size_t i = 0; i < n->n_addrs; i++) {
@@ -41,6 +38,14 @@ void instance_net_to_json(json_gen *g, const instance_net *n)
 			json_gen_string(g, text);
 	}
 	json_gen_array_close(g);
+}
+
+void instance_net_to_json(json_gen *g, const instance_net *n)
+{
+	json_gen_key(g, "network");
+	json_gen_map_open(g);
+	json_gen_key_string(g, "mode", net_mode_name(n->mode));
+	instance_net_addrs_json(g, n);
 	json_gen_key_u64(g, "rate_in", n->rate_in); /* bits/s, 0: unlimited */
 	json_gen_key_u64(g, "rate_out", n->rate_out);
 	json_gen_key_bool(g, "antispoof", n->antispoof);

@@ -249,6 +249,9 @@ typedef struct instance_net {
 	bool antispoof;
 } instance_net;
 
+/* "addresses": ["ADDR/PREFIX", ...], as config.json and status --json write them. */
+void instance_net_addrs_json(json_gen *g, const instance_net *n);
+
 /* Where an instance's disk limit is enforced (docs/STORAGE.md). */
 typedef enum disk_backend {
 	DISK_NONE = 0, /* no limit: the upper layer shares the store's file system */

@@ -55,17 +55,6 @@ trap cleanup EXIT
 brun() { berth_run 30 "$@"; }
 jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<"$2" | head -1; }
 status_json() { timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R" status "$N" --json 2>&1 </dev/null; }
-until_() {
-	local deadline
-	now_us
-	deadline=$((NOW + $1 * 1000000))
-	shift
-	until "$@"; do
-		now_us
-		((NOW < deadline)) || return 1
-		nap 0.05
-	done
-}
 is_running() { [ "$(jget state "$(status_json)")" = running ]; }
 has_line() { grep -qx -- "$2" "$1" 2>/dev/null; }
 

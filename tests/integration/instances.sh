@@ -95,19 +95,6 @@ prun() {
 	OUT=$(tr -d '\0\r' <"$WORK/out") ERR=$(<"$WORK/err")
 }
 
-# until_ SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (0) or
-# SECONDS pass (1).
-until_() {
-	local deadline
-	now_us
-	deadline=$((NOW + $1 * 1000000))
-	shift
-	until "$@"; do
-		now_us
-		((NOW < deadline)) || return 1
-		nap 0.05
-	done
-}
 
 # --- what a user checks: status, processes, cgroups ----------------------------
 

@@ -190,6 +190,20 @@ nap_init() {
 nap() { read -r -t "$1" -u "$NAPFD" _ || :; }
 now_us() { NOW=${EPOCHREALTIME/./}; }
 
+# until_ SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (0) or
+# SECONDS pass (1). Needs nap_init.
+until_() {
+	local deadline
+	now_us
+	deadline=$((NOW + $1 * 1000000))
+	shift
+	until "$@"; do
+		now_us
+		((NOW < deadline)) || return 1
+		nap 0.05
+	done
+}
+
 # wait_job PID SECONDS: reap our background job; RC its status; on timeout
 # SIGKILL it (our own child) and set TIMEDOUT=1.
 wait_job() {

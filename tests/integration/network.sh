@@ -58,17 +58,6 @@ trap cleanup EXIT
 
 brun() { berth_run 30 "$@"; }
 
-until_() {
-	local deadline
-	now_us
-	deadline=$((NOW + $1 * 1000000))
-	shift
-	until "$@"; do
-		now_us
-		((NOW < deadline)) || return 1
-		nap 0.1
-	done
-}
 
 # status NAME: berth status --json (the whole text); addr4/addr6 NAME: its first address.
 status_json() { timeout --signal=KILL 30 "$BERTH" --root "$R" status "$1" --json 2>&1 </dev/null; }

@@ -71,17 +71,6 @@ st() {
 	S_STATE=$(jget state "$out") S_BOOTS=$(jget boots "$out") S_LAST=$(jget last_exit "$out")
 	S_READY=$(jget ready "$out") S_STATUS=$(jget status_text "$out")
 }
-until_() {
-	local deadline
-	now_us
-	deadline=$((NOW + $1 * 1000000))
-	shift
-	until "$@"; do
-		now_us
-		((NOW < deadline)) || return 1
-		nap 0.1
-	done
-}
 is_state() { st "$1" && [ "$S_STATE" = "$2" ]; }
 booted_again() { st "$1" && [ "$S_STATE" = running ] && [ "$S_BOOTS" -gt "$2" ]; }
 clog() { tr -d '\r' <"$R/log/$1/console.log" 2>/dev/null; }
