@@ -119,7 +119,6 @@ static int boot(monitor *m, berr *err)
 	free(env[0]);
 	if (r < 0)
 		return r;
-	boots_bump(&m->ip);
 	m->st.init_pid = m->ct.pid;
 	m->st.init_start = proc_start_time(m->ct.pid);
 	m->st.started_at = (int64_t)time(NULL);
@@ -335,6 +334,12 @@ int monitor_main(const berth_paths *p, const char *name, int notify_fd, int lock
 		if (r < 0)
 			break;
 		notify(&notify_fd, "ok\n");
+		/*
+		 * After "ok", so that its fsync (0.3-0.5 ms on disk) is not on the path that
+		 * `berth start` waits for; still under the lock. A restart waits for both this
+		 * count and state "running" (reboot_running), so the order between them is free.
+		 */
+		boots_bump(&m.ip);
 		closep(&lock_fd);
 		r = run_loop(&m);
 		if (r < 0) {
