@@ -5,6 +5,7 @@
 # run is hyperfine's untimed --prepare), the order of the two swapped every round. Prints
 # each round's medians and the median of the per-round differences A - B.
 # BENCH_NET: none (default) or routed (berth's default network, a veth per instance).
+# BENCH_WHAT=run: time `berth run -- /bin/true` (busybox template) instead of a start.
 # Needs root, hyperfine, unshare. Everything runs in a private mount and network namespace
 # (cgroup2 mounted at /sys/fs/cgroup there only; no host interface is touched), with each
 # berth's --root in a scratch dir on disk and its run/ on a tmpfs, as /run/berth would be.
@@ -13,6 +14,7 @@ set -euo pipefail
 ROUNDS=${BENCH_ROUNDS:-4}
 RUNS=${BENCH_RUNS:-150}
 NET=${BENCH_NET:-none}
+WHAT=${BENCH_WHAT:-start}
 TMP=
 BINS=()
 NAMES=()
@@ -44,6 +46,10 @@ inside() {
 	# Stop and delete what was made (the last timed run leaves an instance running).
 	trap inside_cleanup EXIT
 	for i in 0 1; do
+		if [[ $WHAT == run ]]; then
+			"${BINS[i]}" --root "$tmp/$i" run -- /bin/true # makes the template
+			continue
+		fi
 		"${BINS[i]}" --root "$tmp/$i" create --net "$NET" "ab$i-$$" >/dev/null
 		NAMES[i]=ab$i-$$
 	done
@@ -51,6 +57,11 @@ inside() {
 		local order=(0 1) args=()
 		((r % 2 == 0)) || order=(1 0)
 		for i in "${order[@]}"; do
+			if [[ $WHAT == run ]]; then
+				args+=(-n "$(printf '%s' "$i" | tr 01 AB)"
+					"${BINS[i]} --root $tmp/$i run -- /bin/true")
+				continue
+			fi
 			args+=(--prepare "${BINS[i]} --root $tmp/$i stop --force ${NAMES[i]}"
 				-n "$(printf '%s' "$i" | tr 01 AB)" "${BINS[i]} --root $tmp/$i start ${NAMES[i]}")
 		done
@@ -84,6 +95,7 @@ main() {
 		command -v "$tool" >/dev/null || die "$tool not found"
 	done
 	[[ $NET == none || $NET == routed ]] || die "BENCH_NET must be none or routed, not '$NET'"
+	[[ $WHAT == start || $WHAT == run ]] || die "BENCH_WHAT must be start or run, not '$WHAT'"
 	TMP=$(mktemp -d /tmp/berth-start-ab.XXXXXX)
 	chmod 0711 "$TMP"
 	trap 'rm -rf --one-file-system "$TMP"' EXIT
