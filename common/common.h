@@ -76,6 +76,12 @@ void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 int write_file_at(int dirfd, const char *path, const char *data);
 int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/*
+ * write_file_atomic without the fsync: readers see the old or the new file, whole, but
+ * after a crash it may be empty or missing. Only for files that a crash makes stale
+ * anyway and whose readers treat an empty or unreadable one as absent.
+ */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf_at(int dirfd, const char *name);
 int copy_file_at(int src_dirfd, const char *src, int dst_dirfd, const char *dst, mode_t mode);

@@ -147,11 +147,25 @@ int idrange_alloc(const idrange *pool, size_t n_pool, const idrange *taken, size
 
 #define POOL_MAX 64
 
+/* Does a line of a subid file name its owner by uid ("1001:100000:65536")? */
+static bool has_numeric_owner(const char *text)
+{
+	for (const char *line = text; line && *line;) {
+		size_t digits = strspn(line, "0123456789");
+
+		if (digits > 0 && line[digits] == ':')
+			return true;
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	return false;
+}
+
 /* The ranges one subid file gives the berth user; 0 of them when it has none. */
 static int subid_load(const char *path, idrange *v, size_t *ret_n, berr *err)
 {
 	_cleanup_free_ char *text = NULL;
-	struct passwd *pw = getpwnam(IDRANGE_USER);
+	struct passwd *pw = NULL;
 	int r = read_file_at(AT_FDCWD, path, &text, NULL);
 
 	*ret_n = 0;
@@ -159,6 +173,13 @@ static int subid_load(const char *path, idrange *v, size_t *ret_n, berr *err)
 		return 0;
 	if (r < 0)
 		return berr_set(err, -r, "read %s", path);
+	/*
+	 * The uid matters only for lines that name their owner by uid. Without one, no
+	 * getpwnam: it loads the NSS modules (libnss_systemd, a dlopen) on every
+	 * `berth run` and create, about as long as the rest of the allocation.
+	 */
+	if (has_numeric_owner(text))
+		pw = getpwnam(IDRANGE_USER);
 	r = idrange_subid_parse(text, IDRANGE_USER, pw ? pw->pw_uid : (uint32_t)-1, v, POOL_MAX,
 				ret_n);
 	return r < 0 ? berr_setx(err, E2BIG, "%s: more than %d ranges for %s", path, POOL_MAX,
@@ -369,7 +390,7 @@ int idrange_claim(const berth_paths *p, idmap *map, char **ret_claim, berr *err)
 	n = snprintf(line, sizeof(line), "%u %u %llu\n", map->outside, map->count,
 		     (unsigned long long)proc_start_time(getpid()));
 	if ((r = mkdir_p(dir, 0700)) < 0 ||
-	    (r = write_file_atomic(path, line, (size_t)n, 0600)) < 0)
+	    (r = write_file_replace(path, line, (size_t)n, 0600)) < 0)
 		return berr_set(err, -r, "write %s", path);
 	*ret_claim = TAKE_PTR(path);
 	return 0;

@@ -630,6 +630,9 @@ int instance_status_get(const berth_paths *p, const char *name, instance_status 
 		if (!ret->running && ret->monitor_alive)
 			status_settle(&ip, ret);
 		ret->boots = instance_boots_read(&ip);
+		/* The monitor counts a boot in state.json first, in the boots file just after. */
+		if (ret->monitor_alive && ret->state.boots > ret->boots)
+			ret->boots = ret->state.boots;
 		if (ret->config.disk == DISK_IMAGE)
 			disk_usage(ip.dir, ip.rw, &ret->disk_used, &ret->disk_live);
 		ret->disk_live = ret->disk_live || ret->config.disk == DISK_PROJECT;

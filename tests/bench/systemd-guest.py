@@ -82,7 +82,9 @@ class Berth:
     def __init__(self):
         self.sock, self.path = listener("berth")
         self.inst = "bench-%d" % os.getpid()
-        run([BERTH, "--root", TMP + "/berth", "create", self.inst, "--template", "bookworm"])
+        # --net none: loopback only, like crun's bundle (berth's default would add a veth).
+        run([BERTH, "--root", TMP + "/berth", "create", self.inst, "--template", "bookworm",
+             "--net", "none"])
 
     def boot(self):
         # The monitor passes the guest's READY=1 on to its own NOTIFY_SOCKET (host_notify).

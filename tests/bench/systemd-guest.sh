@@ -10,6 +10,11 @@
 set -euo pipefail
 
 RUNS=${BENCH_RUNS:-10}
+# stock: the template as debootstrap made it. same: console-getty and systemd-sysctl masked
+# in the one root all three boot (the two units only berth's guest starts: it has a console,
+# and its own network namespace makes /proc/sys/net writable). minimal: same, plus dbus and
+# logind masked and a volatile journal (no flush to /var/log/journal).
+GUEST=${BENCH_GUEST:-stock}
 WARMUP=${BENCH_WARMUP:-2}
 CACHE=${BERTH_TEST_CACHE:-/var/cache/berth-tests}
 TARBALL=$CACHE/debian-bookworm-systemd.tar
@@ -55,10 +60,31 @@ json.dump(c, open(path, "w"), indent=1)
 EOF
 }
 
+# mask_units DIR: make the template at DIR the BENCH_GUEST variant (before it is copied).
+mask_units() {
+	local dir=$1 units=() u
+	case $GUEST in
+	stock) return ;;
+	same) units=(console-getty.service systemd-sysctl.service) ;;
+	minimal)
+		units=(console-getty.service systemd-sysctl.service dbus.service dbus.socket
+			systemd-logind.service)
+		mkdir -p "$dir/etc/systemd/journald.conf.d"
+		printf '[Journal]\nStorage=volatile\n' >"$dir/etc/systemd/journald.conf.d/bench.conf"
+		;;
+	*) die "BENCH_GUEST=$GUEST: use stock, same or minimal" ;;
+	esac
+	for u in "${units[@]}"; do
+		ln -sfn /dev/null "$dir/etc/systemd/system/$u"
+	done
+	echo "==> guest $GUEST: masked ${units[*]}"
+}
+
 inside() {
 	local berth=$1 here
 	here=$(dirname "$(readlink -f "$0")")
 	mount -t cgroup2 none /sys/fs/cgroup
+	ip link set lo up
 	python3 "$here/systemd-guest.py" "$berth" "$TMP" "$RUNS" "$WARMUP"
 }
 
@@ -68,7 +94,7 @@ main() {
 	berth=$(readlink -f "${1:-$repo/build/cli/berth}")
 	((EUID == 0)) || die "needs root (namespaces, mounts, cgroups)"
 	[[ -x $berth ]] || die "no berth binary at $berth (build first)"
-	for tool in crun systemd-nspawn python3 unshare tar; do
+	for tool in crun systemd-nspawn python3 unshare tar ip; do
 		command -v "$tool" >/dev/null ||
 			die "$tool not found (apt-get install crun systemd-container python3)"
 	done
@@ -87,6 +113,7 @@ main() {
 	else
 		"$berth" --root "$TMP/berth" template import bookworm "$TARBALL"
 	fi
+	mask_units "$TMP/berth/lib/templates/bookworm"
 	# The same tree for crun and nspawn: copies, since they write into their roots.
 	for tool in crun nspawn; do
 		mkdir "$TMP/$tool-root"
@@ -96,7 +123,9 @@ main() {
 	mkdir -p "$TMP/crun-notify"
 	make_bundle "$TMP/crun-bundle" "$TMP/crun-root" "$TMP/crun-notify"
 	echo "==> $RUNS rounds (after $WARMUP warm-up rounds): berth, crun, nspawn in turn"
-	BENCH_INNER=$TMP unshare -m --propagation private -- "$0" "$berth"
+	# -n: a network namespace of the benchmark's own, so nothing any runtime does to a
+	# network (nspawn shares its caller's) reaches the host's.
+	BENCH_INNER=$TMP unshare -m -n --propagation private -- "$0" "$berth"
 }
 
 main "$@"
