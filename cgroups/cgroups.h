@@ -44,6 +44,12 @@ int cg_kill_and_wait(int dirfd, int timeout_ms);
 /* Is the cgroup populated? Reads cgroup.events. Returns 1, 0 or -errno. */
 int cg_is_populated(int dirfd);
 
+/*
+ * Remove the parent of leaf_name ("berth/NAME", "berth-HASH/run.PID") when it
+ * is empty: only a first-level parent named berth or berth-*, which berth made;
+ * never a delegated unit's cgroup. Busy or not empty: left, not an error.
+ */
+int cg_parent_prune(int rootfd, const char *leaf_name);
 void cg_leaf_close(cg_leaf *leaf);
 
 /*

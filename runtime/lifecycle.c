@@ -190,6 +190,9 @@ int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int
 		r = leaf ? cg_rmdir_tree(AT_FDCWD, leaf) : 0;
 		if (r < 0 && r != -ENOENT)
 			return berr_set(err, -r, "remove cgroup %s", leaf);
+		_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd >= 0)
+			cg_parent_prune(rootfd, ip->cgroup);
 	}
 	return 0;
 }
