@@ -194,6 +194,8 @@ static int leaf_mkdir(int rootfd, const char *name, cg_leaf *leaf, berr *err)
 			return -errno;
 	}
 	r = mkdirat(rootfd, name, 0755);
+	if (r < 0 && errno == ENOENT)
+		return -EAGAIN; /* the parent went (an idle parent pruned): make it again */
 	if (r < 0 && errno == EEXIST) {
 		/* Left over by a killed run with the same name: reusable only if empty. */
 		_cleanup_close_ int old = openat(rootfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -216,7 +218,11 @@ int cg_leaf_create(int rootfd, const char *name, uid_t owner, gid_t group, cg_le
 	cg_leaf leaf = CG_LEAF_INIT;
 	int r;
 
-	r = leaf_mkdir(rootfd, name, &leaf, err);
+	for (int tries = 0; (r = leaf_mkdir(rootfd, name, &leaf, err)) == -EAGAIN && tries < 3;
+	     tries++)
+		closep(&leaf.parentfd);
+	if (r == -EAGAIN)
+		r = berr_setx(err, EAGAIN, "create cgroup %s: its parent keeps vanishing", name);
 	if (r < 0)
 		goto fail;
 	leaf.name = strdup(name);
@@ -240,6 +246,32 @@ fail:
 	return r;
 }
 
+/*
+ * rmdir name below dfd and every cgroup below it, deepest first: a guest's
+ * systemd makes its own (init.scope, system.slice, ...) inside the instance's
+ * leaf, and the kernel refuses to remove a cgroup that still has children.
+ * The tree must be empty of processes. Depth is bounded by the kernel's.
+ */
+int cg_rmdir_tree(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && !str_eq(de->d_name, ".") && !str_eq(de->d_name, ".."))
+			cg_rmdir_tree(dirfd(d), de->d_name);
+	closedir(d);
+	return unlinkat(dfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
 int cg_leaf_destroy(cg_leaf *leaf, int timeout_ms, berr *err)
 {
 	const char *base;
@@ -253,14 +285,32 @@ int cg_leaf_destroy(cg_leaf *leaf, int timeout_ms, berr *err)
 	base = strrchr(leaf->name, '/');
 	base = base ? base + 1 : leaf->name;
 	/* An exiting task can hold the directory busy for a moment after "populated 0". */
-	for (int tries = 0; unlinkat(leaf->parentfd, base, AT_REMOVEDIR) < 0; tries++) {
-		if (errno == ENOENT)
+	for (int tries = 0; (r = cg_rmdir_tree(leaf->parentfd, base)) < 0; tries++) {
+		if (r == -ENOENT)
 			break; /* removed by someone else (a stop whose monitor was slow) */
-		if (errno != EBUSY || tries >= 100)
-			return berr_set(err, errno, "remove cgroup %s", leaf->name);
+		if (r != -EBUSY || tries >= 100)
+			return berr_set(err, -r, "remove cgroup %s", leaf->name);
 		usleep(1000);
 	}
+	/* The parent berth made for it goes too once nothing else lives there. */
+	_cleanup_close_ int rootfd = openat(leaf->parentfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd >= 0)
+		cg_parent_prune(rootfd, leaf->name);
 	cg_leaf_close(leaf);
+	return 0;
+}
+
+int cg_parent_prune(int rootfd, const char *leaf_name)
+{
+	_cleanup_free_ char *parent = strdup(leaf_name);
+	char *slash = parent ? strchr(parent, '/') : NULL;
+
+	if (!slash || strchr(slash + 1, '/') || strncmp(parent, "berth", 5) != 0)
+		return 0;
+	*slash = '\0';
+	if (unlinkat(rootfd, parent, AT_REMOVEDIR) < 0 && errno != ENOENT && errno != EBUSY &&
+	    errno != ENOTEMPTY)
+		return -errno;
 	return 0;
 }
 

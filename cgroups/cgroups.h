@@ -32,6 +32,8 @@ int cg_leaf_create(int rootfd, const char *name, uid_t owner, gid_t group, cg_le
 
 /* Kill every process in the leaf (cgroup.kill), wait until it is empty, remove it. */
 int cg_leaf_destroy(cg_leaf *leaf, int timeout_ms, berr *err);
+/* rmdir dfd/name and the cgroups below it (made by a guest's systemd), deepest first. */
+int cg_rmdir_tree(int dfd, const char *name);
 
 /* Wait up to timeout_ms for cgroup.events "populated 0": 0, or -ETIMEDOUT. */
 int cg_wait_empty(int dirfd, int timeout_ms);
@@ -42,6 +44,12 @@ int cg_kill_and_wait(int dirfd, int timeout_ms);
 /* Is the cgroup populated? Reads cgroup.events. Returns 1, 0 or -errno. */
 int cg_is_populated(int dirfd);
 
+/*
+ * Remove the parent of leaf_name ("berth/NAME", "berth-HASH/run.PID") when it
+ * is empty: only a first-level parent named berth or berth-*, which berth made;
+ * never a delegated unit's cgroup. Busy or not empty: left, not an error.
+ */
+int cg_parent_prune(int rootfd, const char *leaf_name);
 void cg_leaf_close(cg_leaf *leaf);
 
 /*

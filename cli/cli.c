@@ -17,6 +17,7 @@ static const char usage[] =
 	"  restart NAME     reboot it cleanly (or start it)\n"
 	"  kill NAME [SIG]  send a signal to its init\n"
 	"  delete NAME      delete a stopped instance\n"
+	"  clone SRC DST    copy a stopped instance (new ids, UUID, machine-id)\n"
 	"  list             every instance and its state\n"
 	"  status NAME      state, init, uptime, boots, last exit\n"
 	"  exec NAME -- CMD run a command inside (-t for a terminal)\n"
@@ -26,6 +27,8 @@ static const char usage[] =
 	"  stats [NAME...]  cpu, memory, pids, io and oom figures (--json, --watch)\n"
 	"  freeze NAME      suspend every process of it; thaw NAME resumes them\n"
 	"  template ...     list, create, import and remove templates\n"
+	"  enable NAME      start it at host boot with systemd (--boot-order, --boot-delay)\n"
+	"  disable NAME     do not start it at host boot\n"
 	"\n"
 	"Other commands:\n"
 	"  run       run a command in a new, throwaway container, in the foreground\n"
@@ -111,7 +114,8 @@ static const struct {
 	{"delete", cmd_delete},     {"list", cmd_list},       {"status", cmd_status},
 	{"exec", cmd_exec},         {"enter", cmd_enter},     {"console", cmd_console},
 	{"template", cmd_template}, {"set", cmd_set},         {"stats", cmd_stats},
-	{"freeze", cmd_freeze},     {"thaw", cmd_thaw},
+	{"freeze", cmd_freeze},     {"thaw", cmd_thaw},       {"clone", cmd_clone},
+	{"enable", cmd_enable},     {"disable", cmd_disable},
 };
 
 int cli_main(int argc, char **argv)

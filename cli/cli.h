@@ -52,10 +52,18 @@ int cmd_status(const global_opts *g, int argc, char **argv);
 /* exec.c */
 int cmd_exec(const global_opts *g, int argc, char **argv);
 int cmd_enter(const global_opts *g, int argc, char **argv);
+/* enable.c */
+int cmd_enable(const global_opts *g, int argc, char **argv);
+int cmd_disable(const global_opts *g, int argc, char **argv);
 /* console.c */
 int cmd_console(const global_opts *g, int argc, char **argv);
 /* limits.c */
 int cmd_set(const global_opts *g, int argc, char **argv);
+/* net.c: an instance's network in status (text lines, and a "network" member). */
+void cli_net_status_print(const instance_config *c);
+void cli_net_status_json(json_gen *g, const instance_config *c);
+/* clone.c */
+int cmd_clone(const global_opts *g, int argc, char **argv);
 /* stats.c */
 int cmd_stats(const global_opts *g, int argc, char **argv);
 int cmd_freeze(const global_opts *g, int argc, char **argv);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -98,9 +99,31 @@ static const char create_usage[] =
 	"  --halt-signal SIG     signal that asks init to power off (default: the flavour's)\n"
 	"  --reboot-signal SIG   signal that asks init to reboot (default: the flavour's)\n"
 	"  --stop-timeout S      seconds `stop` waits for a clean shutdown (default 30)\n"
-	"  --autostart           start at host boot (with the systemd units)\n"
+	"  --autostart           start at host boot (with the systemd units: berth enable)\n"
+	"  --boot-order N        autostart order, 0-999 (default 0; see berth enable)\n"
+	"  --boot-delay S        seconds before the next boot order starts (default 0)\n"
 	"  --userns=host         no user namespace: root inside is host root (unsafe)\n"
-	"  --idmap BASE[:COUNT]  host ids the instance's ids map to (default 1000000:65536)\n"
+	"  --idmap auto|BASE[:COUNT]  host ids the instance's ids map to: auto (default)\n"
+	"                        takes the lowest free range of 65536 from the pool\n"
+	"                        (1000000 upward, or user berth's /etc/subuid ranges); a\n"
+	"                        BASE that overlaps another instance's range is refused\n"
+	"  --disk SIZE           limit its disk (e.g. 20G), as `df /` inside shows; change\n"
+	"                        it with berth set --disk (docs/STORAGE.md)\n"
+	"  --shifted-copy        boot from a copy of the template owned by its id range\n"
+	"                        (made once, cached) instead of an idmapped mount of it;\n"
+	"                        chosen by itself where the file system cannot idmap\n"
+	"  --disk-backend B      auto (default: project where the store's file system\n"
+	"                        enforces project quotas, else image), project or image\n"
+	"\n"
+	"Network (defaults from /etc/berth/network.json; see docs/NETWORK.md):\n"
+	"  --net MODE            routed, bridge or none (default: the network config's,\n"
+	"                        routed without one)\n"
+	"  --ip auto|ADDR/PREFIX an address (repeatable, IPv4 and IPv6); auto: the next free\n"
+	"                        one of each pool family not given (default: auto)\n"
+	"  --net-rate RATE       bandwidth both ways, e.g. 100mbit, 1gbit (0: unlimited)\n"
+	"  --net-rate-in RATE    towards the instance   --net-rate-out RATE  from it\n"
+	"  --no-antispoof        let it send from any address and MAC (unsafe: it can\n"
+	"                        impersonate its neighbours)\n"
 	"\n"
 	"Limits (checked against this host now, applied at every boot; change them with\n"
 	"berth set, which describes each):\n"
@@ -122,6 +145,18 @@ enum {
 	O_FORCE,
 	O_JSON,
 	O_FOREGROUND,
+	O_NET,
+	O_IP,
+	O_NET_RATE,
+	O_NET_RATE_IN,
+	O_NET_RATE_OUT,
+	O_NO_ANTISPOOF,
+	O_DISK,
+	O_DISK_BACKEND,
+	O_SHIFTED,
+	O_WAIT_READY,
+	O_BOOT_ORDER,
+	O_BOOT_DELAY,
 	O_LIMIT = 512 /* + cg_limit_key */
 };
 
@@ -150,14 +185,55 @@ static int create_opt(int c, void *arg, berr *err)
 	case O_AUTOSTART:
 		o->autostart = true;
 		return 0;
+	case O_BOOT_ORDER:
+	case O_BOOT_DELAY:
+		if (parse_u32(optarg, &n) < 0 ||
+		    n > (c == O_BOOT_ORDER ? BOOT_ORDER_MAX : BOOT_DELAY_MAX))
+			return berr_setx(err, EINVAL, "--boot-%s \"%s\": use 0 to %d",
+					 c == O_BOOT_ORDER ? "order" : "delay", optarg,
+					 c == O_BOOT_ORDER ? BOOT_ORDER_MAX : BOOT_DELAY_MAX);
+		*(c == O_BOOT_ORDER ? &o->boot_order : &o->boot_delay) = n;
+		return 0;
 	case O_IDMAP:
-		o->idmap_set = true;
-		return idmap_parse(optarg, &o->map, err);
+		o->idmap_set = !str_eq(optarg, "auto");
+		return o->idmap_set ? idmap_parse(optarg, &o->map, err) : 0;
+	case O_SHIFTED:
+		o->shifted_copy = true;
+		return 0;
+	case O_DISK_BACKEND:
+		o->disk_backend = optarg;
+		return 0;
+	case O_DISK:
+		if (parse_size(optarg, &o->disk) < 0 || o->disk == 0)
+			return berr_setx(err, EINVAL, "--disk \"%s\": not a size (use e.g. 20G)",
+					 optarg);
+		return 0;
 	case O_TIMEOUT:
 		if (parse_u32(optarg, &n) < 0 || n == 0 || n > 86400)
 			return berr_setx(err, EINVAL,
 					 "--stop-timeout \"%s\": use 1 to 86400 seconds", optarg);
 		o->stop_timeout = n;
+		return 0;
+	case O_NET:
+		o->net_mode = optarg;
+		return 0;
+	case O_IP:
+		if (o->n_ips >= ARRAY_SIZE(o->ips))
+			return berr_setx(err, E2BIG, "--ip: at most %zu per instance",
+					 ARRAY_SIZE(o->ips));
+		o->ips[o->n_ips++] = optarg;
+		return 0;
+	case O_NET_RATE:
+		o->net_rate_in = o->net_rate_out = optarg;
+		return 0;
+	case O_NET_RATE_IN:
+		o->net_rate_in = optarg;
+		return 0;
+	case O_NET_RATE_OUT:
+		o->net_rate_out = optarg;
+		return 0;
+	case O_NO_ANTISPOOF:
+		o->no_antispoof = true;
 		return 0;
 	case O_USERNS:
 		if (!str_eq(optarg, "host") && !str_eq(optarg, "private"))
@@ -183,8 +259,19 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"reboot-signal", required_argument, NULL, O_REBOOT},
 		{"stop-timeout", required_argument, NULL, O_TIMEOUT},
 		{"autostart", no_argument, NULL, O_AUTOSTART},
+		{"boot-order", required_argument, NULL, O_BOOT_ORDER},
+		{"boot-delay", required_argument, NULL, O_BOOT_DELAY},
 		{"userns", required_argument, NULL, O_USERNS},
 		{"idmap", required_argument, NULL, O_IDMAP},
+		{"net", required_argument, NULL, O_NET},
+		{"ip", required_argument, NULL, O_IP},
+		{"net-rate", required_argument, NULL, O_NET_RATE},
+		{"net-rate-in", required_argument, NULL, O_NET_RATE_IN},
+		{"net-rate-out", required_argument, NULL, O_NET_RATE_OUT},
+		{"no-antispoof", no_argument, NULL, O_NO_ANTISPOOF},
+		{"disk", required_argument, NULL, O_DISK},
+		{"disk-backend", required_argument, NULL, O_DISK_BACKEND},
+		{"shifted-copy", no_argument, NULL, O_SHIFTED},
 		{"cpus", required_argument, NULL, O_LIMIT + CG_CPUS},
 		{"cpu-weight", required_argument, NULL, O_LIMIT + CG_CPU_WEIGHT},
 		{"cpuset", required_argument, NULL, O_LIMIT + CG_CPUSET},
@@ -200,7 +287,7 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	create_opts o = {.userns = true};
+	create_opts o = {.userns = true, .map = {0, IDMAP_DEFAULT_BASE, IDMAP_DEFAULT_COUNT}};
 	berth_paths p = {0};
 	berr err = {0};
 	const char *name = NULL;
@@ -212,10 +299,23 @@ int cmd_create(const global_opts *g, int argc, char **argv)
 		r = name_operand(argc, argv, &name, &err);
 	if (r >= 0 && o.idmap_set && !o.userns)
 		r = berr_setx(&err, EINVAL, "--idmap and --userns=host both given (choose one)");
+	if (r >= 0 && o.shifted_copy && !o.userns)
+		r = berr_setx(&err, EINVAL,
+			      "--shifted-copy and --userns=host both given (without a user "
+			      "namespace the template is used as it is)");
+	if (r >= 0 && o.disk_backend && !o.disk)
+		r = berr_setx(&err, EINVAL, "--disk-backend without --disk (give the size too)");
 	if (r >= 0)
 		r = cli_paths(g, argv[0], &p, &err);
 	if (r >= 0)
 		r = instance_create(&p, name, &o, &err);
+	if (r >= 0 && o.autostart && autostart_sync(&p, &err) < 0) {
+		/* The instance exists; only its systemd links are missing. */
+		log_warn("%s created, but not set to start at boot: %s (then: berth enable %s)",
+			 name, err.msg, name);
+		berth_paths_free(&p);
+		return EXIT_SETUP_FAILED;
+	}
 	berth_paths_free(&p);
 	if (r < 0)
 		return cli_fail("create", name, &err);
@@ -270,18 +370,71 @@ static int op_start(const berth_paths *p, const char *name, int flags, berr *err
 	return r;
 }
 
+/* start's options: --foreground, --wait-ready, --timeout S. */
+typedef struct start_args {
+	bool foreground, wait_ready, timeout_set;
+	unsigned int timeout;
+} start_args;
+
+static int start_opt(int c, void *arg, berr *err)
+{
+	start_args *a = arg;
+	uint32_t n;
+
+	if (c == O_FOREGROUND) {
+		a->foreground = true;
+		return 0;
+	}
+	if (c == O_WAIT_READY) {
+		a->wait_ready = true;
+		return 0;
+	}
+	if (parse_u32(optarg, &n) < 0 || n == 0 || n > 86400)
+		return berr_setx(err, EINVAL, "--timeout \"%s\": use 1 to 86400 seconds", optarg);
+	a->timeout = n;
+	a->timeout_set = true;
+	return 0;
+}
+
 int cmd_start(const global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {{"foreground", no_argument, NULL, O_FOREGROUND},
+					     {"wait-ready", no_argument, NULL, O_WAIT_READY},
+					     {"timeout", required_argument, NULL, O_TIMEOUT},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
 	static const char usage[] =
-		"Usage: berth start NAME [--foreground]\n\n"
+		"Usage: berth start NAME [--foreground] [--wait-ready [--timeout S]]\n\n"
 		"Boot the instance; returns once its init runs. Its monitor stays behind, detached;\n"
 		"with --foreground berth is the monitor and returns when the instance stops (for\n"
-		"systemd units).\n";
+		"systemd units).\n"
+		"--wait-ready returns once the guest is ready instead: a systemd guest when it says\n"
+		"READY=1 (boot finished), any other init as soon as it runs. Waits up to S seconds\n"
+		"(default 90); on timeout it fails (exit 125) and the instance keeps running.\n";
+	start_args a = {.timeout = 90};
+	const char *name = NULL;
+	berth_paths p = {0};
+	berr err = {0};
+	int r = getopt_verb(argc, argv, ":h", opts, usage, start_opt, &a, &err);
 
-	return name_verb(g, argc, argv, opts, usage, op_start);
+	if (r == 1)
+		return 0;
+	if (r >= 0)
+		r = name_operand(argc, argv, &name, &err);
+	if (r >= 0 && a.foreground && a.wait_ready)
+		r = berr_setx(&err, EINVAL,
+			      "--wait-ready and --foreground exclude each other (under systemd, "
+			      "--foreground tells the service manager READY=1 itself)");
+	else if (r >= 0 && a.timeout_set && !a.wait_ready)
+		r = berr_setx(&err, EINVAL, "--timeout belongs to --wait-ready");
+	if (r >= 0)
+		r = cli_paths(g, argv[0], &p, &err);
+	if (r >= 0)
+		r = op_start(&p, name, a.foreground ? 4 : 0, &err);
+	if (r >= 0 && a.wait_ready)
+		r = instance_wait_ready(&p, name, a.timeout, &err);
+	berth_paths_free(&p);
+	return r < 0 ? cli_fail("start", name, &err) : 0;
 }
 
 static int stop_opt(int c, void *arg, berr *err)
@@ -382,10 +535,18 @@ int cmd_kill(const global_opts *g, int argc, char **argv)
 
 static int op_delete(const berth_paths *p, const char *name, int flags, berr *err)
 {
+	_cleanup_free_ char *link =
+		str_printf("%s/berth.target.wants/berth@%s.service", p->units, name);
+	struct stat st;
+	bool autostart = link && lstat(link, &st) == 0;
+	berr sync_err = {0};
 	int r = instance_delete(p, name, flags & 1, err);
 
 	if (r >= 0)
 		printf("%s deleted\n", name);
+	/* Its boot-time links go too, and the others' After= lines lose it. */
+	if (r >= 0 && autostart && autostart_sync(p, &sync_err) < 0)
+		log_warn("%s: could not remove its systemd links: %s", name, sync_err.msg);
 	return r;
 }
 
@@ -471,6 +632,9 @@ static void print_status(const instance_status *st)
 	printf("uptime:     %s\n", uptime);
 	printf("boots:      %u since create\n", st->boots);
 	printf("last exit:  %s\n", st->state.last_exit[0] ? st->state.last_exit : "-");
+	if (st->running)
+		printf("ready:      %s%s%s\n", st->state.ready ? "yes" : "no",
+		       st->state.status[0] ? ", " : "", st->state.status);
 	printf("template:   %s\n", c->template);
 	printf("hostname:   %s\n", c->hostname);
 	if (st->monitor_alive)
@@ -480,9 +644,26 @@ static void print_status(const instance_status *st)
 		       c->map.outside, c->map.outside + c->map.count - 1);
 	else
 		printf("ids:        host ids (--userns=host)\n");
-	printf("autostart:  %s\n", c->autostart ? "yes" : "no");
+	if (c->autostart)
+		printf("autostart:  yes (boot order %u, boot delay %u s)\n", c->boot_order,
+		       c->boot_delay);
+	else
+		printf("autostart:  no\n");
 	format_limits(&c->limits, limits, sizeof(limits));
 	printf("limits:     %s\n", limits);
+	cli_net_status_print(c);
+	if (c->userns && c->lower_shifted)
+		printf("root:       overlay on an id-shifted copy of the template, not an "
+		       "idmapped mount\n");
+	else if (c->userns)
+		printf("root:       overlay on the template, idmapped\n");
+	if (c->disk != DISK_NONE)
+		printf("disk:       %.1f MiB used of %.1f MiB (%s backend%s)\n",
+		       (double)st->disk_used / 1048576.0, (double)c->disk_limit / 1048576.0,
+		       disk_backend_name(c->disk),
+		       st->disk_live ? "" : ", image blocks while stopped");
+	else
+		printf("disk:       no limit (shares the store's file system)\n");
 	printf("uuid:       %s\n", c->uuid);
 }
 
@@ -504,15 +685,25 @@ static void status_json(json_gen *g, const instance_status *st)
 				 : 0);
 	json_gen_key_u64(g, "boots", st->boots);
 	json_gen_key_string(g, "last_exit", st->state.last_exit);
+	json_gen_key_bool(g, "ready", st->running && st->state.ready);
+	json_gen_key_string(g, "status_text", st->running ? st->state.status : "");
 	json_gen_key_string(g, "template", c->template);
 	json_gen_key_string(g, "hostname", c->hostname);
 	json_gen_key_string(g, "init", c->init);
 	json_gen_key_string(g, "init_flavour", init_flavour_name(c->flavour));
 	json_gen_key_bool(g, "autostart", c->autostart);
+	json_gen_key_u64(g, "boot_order", c->boot_order);
+	json_gen_key_u64(g, "boot_delay", c->boot_delay);
 	json_gen_key_bool(g, "userns", c->userns);
 	json_gen_key_u64(g, "idmap_base", c->userns ? c->map.outside : 0);
+	json_gen_key_u64(g, "idmap_count", c->userns ? c->map.count : 0);
+	json_gen_key_string(g, "disk_backend", disk_backend_name(c->disk));
+	json_gen_key_string(g, "lower", c->userns && c->lower_shifted ? "shifted" : "idmapped");
+	json_gen_key_u64(g, "disk_limit", c->disk_limit);
+	json_gen_key_u64(g, "disk_used", st->disk_used);
 	json_gen_key_string(g, "uuid", c->uuid);
 	limits_json(g, &c->limits);
+	cli_net_status_json(g, c);
 	json_gen_map_close(g);
 }
 

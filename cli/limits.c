@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ipam.h"
 
 static const char set_usage[] =
 	"Usage: berth set NAME [LIMIT...]\n"
@@ -28,19 +29,56 @@ static const char set_usage[] =
 	"  --io-write-iops DEV=N     write operations per second\n"
 	"                        DEV: a block device path (/dev/vdb) or MAJ:MIN (254:16);\n"
 	"                        repeat an io option for several disks\n"
+	"  --net-rate RATE       network bandwidth both ways, e.g. 100mbit, 1gbit (0: none)\n"
+	"  --net-rate-in RATE    towards the instance   --net-rate-out RATE  from it\n"
+	"  --disk SIZE           grow the disk of an instance made with --disk (online\n"
+	"                        when it runs); shrinking is refused\n"
 	"\n"
-	"See docs/LIMITS.md.\n";
+	"See docs/LIMITS.md, docs/NETWORK.md and docs/STORAGE.md.\n";
+
+/* --net-rate*: set live on the host-side link (netns_set_rate), not in the cgroup. */
+typedef struct rate_opts {
+	bool set_in, set_out;
+	uint64_t in, out;
+} rate_opts;
+
+enum { O_NET_RATE = 256, O_NET_RATE_IN, O_NET_RATE_OUT };
+
+static int rate_opt(int c, const char *value, rate_opts *r, berr *err)
+{
+	uint64_t v;
+	int ret = net_rate_parse(value, &v, err);
+
+	if (ret < 0) {
+		berr_prefix(err, "%s",
+			    c == O_NET_RATE      ? "--net-rate"
+			    : c == O_NET_RATE_IN ? "--net-rate-in"
+						 : "--net-rate-out");
+		return ret;
+	}
+	if (c != O_NET_RATE_OUT)
+		r->set_in = true, r->in = v;
+	if (c != O_NET_RATE_IN)
+		r->set_out = true, r->out = v;
+	return 0;
+}
 
 #define O_LIMIT 512
+#define O_DISK 1024
 
-static int set_parse(int argc, char **argv, cg_limits *l, const char **name, berr *err)
+static int set_parse(int argc, char **argv, cg_limits *l, rate_opts *rates, uint64_t *disk,
+		     const char **name, berr *err)
 {
-	struct option opts[CG_LIMIT_KEYS + 2] = {{0}};
+	struct option opts[CG_LIMIT_KEYS + 6] = {{0}};
 	int c, n = 0;
 
 	for (int k = 0; k < CG_LIMIT_KEYS; k++, n++)
 		opts[n] = (struct option){cg_limit_option((cg_limit_key)k), required_argument, NULL,
 					  O_LIMIT + k};
+	opts[n++] = (struct option){"net-rate", required_argument, NULL, O_NET_RATE};
+	opts[n++] = (struct option){"net-rate-in", required_argument, NULL, O_NET_RATE_IN};
+	opts[n++] = (struct option){"net-rate-out", required_argument, NULL, O_NET_RATE_OUT};
+	opts[n++] = (struct option){"disk", required_argument, NULL, O_DISK};
 	opts[n] = (struct option){"help", no_argument, NULL, 'h'};
 	optind = 0;
 	opterr = 0;
@@ -53,7 +91,15 @@ static int set_parse(int argc, char **argv, cg_limits *l, const char **name, ber
 			return berr_setx(err, EINVAL, "%s '%s' (see berth set --help)",
 					 c == ':' ? "missing value for" : "unknown option",
 					 argv[optind - 1]);
-		int r = cg_limits_parse(l, (cg_limit_key)(c - O_LIMIT), optarg, err);
+		if (c == O_DISK) {
+			if (parse_size(optarg, disk) < 0 || *disk == 0)
+				return berr_setx(err, EINVAL,
+						 "--disk \"%s\": not a size (use e.g. 20G)",
+						 optarg);
+			continue;
+		}
+		int r = c < O_LIMIT ? rate_opt(c, optarg, rates, err)
+				    : cg_limits_parse(l, (cg_limit_key)(c - O_LIMIT), optarg, err);
 		if (r < 0)
 			return r;
 	}
@@ -63,7 +109,7 @@ static int set_parse(int argc, char **argv, cg_limits *l, const char **name, ber
 	if (optind + 1 < argc)
 		return berr_setx(err, EINVAL, "unexpected argument '%s'", argv[optind + 1]);
 	*name = argv[optind];
-	if (!l->set)
+	if (!l->set && !rates->set_in && !rates->set_out && !*disk)
 		return berr_setx(err, EINVAL, "no limit given (see berth set --help)");
 	return 0;
 }
@@ -71,21 +117,35 @@ static int set_parse(int argc, char **argv, cg_limits *l, const char **name, ber
 int cmd_set(const global_opts *g, int argc, char **argv)
 {
 	cg_limits l = {0};
+	rate_opts rates = {0};
+	uint64_t disk = 0;
 	const char *name = NULL;
 	berth_paths p = {0};
 	berr err = {0};
-	int r = set_parse(argc, argv, &l, &name, &err);
+	int r = set_parse(argc, argv, &l, &rates, &disk, &name, &err), rl = 0, rr = 0, rd = 0;
 
 	if (r == 1)
 		return 0;
 	if (r >= 0)
 		r = cli_paths(g, "set", &p, &err);
-	if (r >= 0)
-		r = instance_set(&p, name, &l, &err);
+	if (r >= 0 && l.set)
+		rl = r = instance_set(&p, name, &l, &err);
+	if (r >= 0 && (rates.set_in || rates.set_out))
+		rr = r = instance_set_rate(&p, name, rates.set_in, rates.in, rates.set_out,
+					   rates.out, &err);
+	if (r >= 0 && disk)
+		rd = r = instance_set_disk(&p, name, disk, &err);
 	berth_paths_free(&p);
 	if (r < 0)
 		return cli_fail("set", name, &err);
-	printf("%s: limits %s\n", name,
-	       r == 1 ? "applied and saved" : "saved (applied at the next start)");
+	if (l.set)
+		printf("%s: limits %s\n", name,
+		       rl == 1 ? "applied and saved" : "saved (applied at the next start)");
+	if (disk)
+		printf("%s: disk %s\n", name,
+		       rd == 1 ? "grown and saved" : "grown and saved (stopped)");
+	if (rates.set_in || rates.set_out)
+		printf("%s: network rate %s\n", name,
+		       rr == 1 ? "applied and saved" : "saved (applied at the next start)");
 	return 0;
 }

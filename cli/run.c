@@ -21,7 +21,8 @@ static const char run_usage[] =
 	"  -e, --env KEY=VALUE  set an environment variable (repeatable)\n"
 	"  -w, --cwd DIR        working directory inside (default /)\n"
 	"  --userns=host        no user namespace: root inside is host root (unsafe)\n"
-	"  --idmap BASE[:COUNT] host ids that ids 0.. inside map to (default 1000000:65536)\n"
+	"  --idmap BASE[:COUNT] host ids that ids 0.. inside map to (default: the lowest\n"
+	"                       free range of 65536 of the instances' pool, held while it runs)\n"
 	"  --rlimit NAME=SOFT[:HARD]\n"
 	"                       lower a resource limit, e.g. NOFILE=1024 (repeatable)\n"
 	"  -h, --help           print this help\n";
@@ -149,7 +150,7 @@ static void spec_from_opts(spec *s, const run_opts *o, const char *root)
 
 int cmd_run(const global_opts *g, int argc, char **argv)
 {
-	_cleanup_free_ char *root = NULL, *cgroup_name = NULL;
+	_cleanup_free_ char *root = NULL, *cgroup_name = NULL, *claim = NULL;
 	berth_paths paths = {0};
 	run_opts o = {0};
 	berr err = {0};
@@ -170,6 +171,11 @@ int cmd_run(const global_opts *g, int argc, char **argv)
 		spec_from_opts(&s, &o, root);
 		r = spec_validate(&s, &err);
 	}
+	/* Ids of its own, like an instance's: never those of an instance (docs/STORAGE.md). */
+	if (r >= 0 && s.userns && !o.idmap_set) {
+		r = idrange_claim(&paths, &s.uid_map, &claim, &err);
+		s.gid_map = s.uid_map;
+	}
 	if (r >= 0) {
 		run_ctx ctx = {.paths = &paths, .cgroup_mountinfo = "/proc/self/mountinfo"};
 
@@ -179,6 +185,8 @@ int cmd_run(const global_opts *g, int argc, char **argv)
 	}
 	if (r < 0)
 		log_error("run: %s", err.msg[0] ? err.msg : strerror(-r));
+	if (claim)
+		unlink(claim);
 	berth_paths_free(&paths);
 	run_opts_free(&o);
 	return status;

@@ -146,18 +146,21 @@ static const char *cell(char *buf, size_t size, const cg_stats *c, unsigned int 
 	return c->have & bit ? f(buf, size, v) : NA;
 }
 
-#define TABLE_FMT "%-16s %-7s %6s %9s %7s %7s %7s %7s %7s %5s %5s %7s %7s %7s %7s %4s %9s\n"
+#define TABLE_FMT \
+	"%-16s %-7s %6s %9s %7s %7s %7s %7s %7s %5s %5s %7s %7s %7s %7s %4s %9s %7s %7s %7s %7s\n"
 
 static void print_header(void)
 {
 	printf(TABLE_FMT, "NAME", "STATE", "CPU%", "CPU-TIME", "MEM", "PEAK", "LIMIT", "SWAP",
-	       "SWAP-LIM", "PIDS", "LIMIT", "READ", "WRITE", "R-OPS", "W-OPS", "OOMK", "THROTTLED");
+	       "SWAP-LIM", "PIDS", "LIMIT", "READ", "WRITE", "R-OPS", "W-OPS", "OOMK", "THROTTLED",
+	       "NET-RX", "RX-PKTS", "NET-TX", "TX-PKTS");
 }
 
 static void print_row(const instance_stats *e)
 {
 	const cg_stats *c = &e->cg;
-	char b[15][24], pct[16] = NA;
+	const net_counters *n = &e->net;
+	char b[19][24], pct[16] = NA;
 
 	if (e->have_cpu_pct)
 		snprintf(pct, sizeof(pct), "%.1f", e->cpu_pct);
@@ -174,7 +177,11 @@ static void print_row(const instance_stats *e)
 	       C(8, CG_HAVE_IO, c->io_rbytes, fmt_size), C(9, CG_HAVE_IO, c->io_wbytes, fmt_size),
 	       C(10, CG_HAVE_IO, c->io_rios, fmt_count), C(11, CG_HAVE_IO, c->io_wios, fmt_count),
 	       C(12, CG_HAVE_MEMORY_EVENTS, c->oom_kill, fmt_count),
-	       C(13, CG_HAVE_CPU_THROTTLE, c->cpu_throttled_usec, fmt_usec));
+	       C(13, CG_HAVE_CPU_THROTTLE, c->cpu_throttled_usec, fmt_usec),
+	       e->have_net ? fmt_size(b[15], sizeof(b[15]), n->rx_bytes) : NA,
+	       e->have_net ? fmt_count(b[16], sizeof(b[16]), n->rx_packets) : NA,
+	       e->have_net ? fmt_size(b[17], sizeof(b[17]), n->tx_bytes) : NA,
+	       e->have_net ? fmt_count(b[18], sizeof(b[18]), n->tx_packets) : NA);
 #undef C
 }
 
@@ -187,6 +194,23 @@ static void key_value(json_gen *g, const char *key, const cg_stats *c, unsigned 
 		json_gen_key_string(g, key, "max");
 	else
 		json_gen_key_u64(g, key, v);
+}
+
+/* From the instance's point of view; null without a network. */
+static void net_json(json_gen *g, const instance_stats *e)
+{
+	const struct {
+		const char *key;
+		uint64_t v;
+	} f[] = {{"net_rx_bytes", e->net.rx_bytes},     {"net_rx_packets", e->net.rx_packets},
+		 {"net_tx_bytes", e->net.tx_bytes},     {"net_tx_packets", e->net.tx_packets},
+		 {"net_rx_dropped", e->net.rx_dropped}, {"net_tx_dropped", e->net.tx_dropped}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		if (e->have_net)
+			json_gen_key_u64(g, f[i].key, f[i].v);
+		else
+			json_gen_key_string(g, f[i].key, NULL);
 }
 
 static void stats_json(json_gen *g, const instance_stats *e)
@@ -229,6 +253,7 @@ static void stats_json(json_gen *g, const instance_stats *e)
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		key_value(g, fields[i].key, &e->cg, fields[i].bit,
 			  *(const uint64_t *)((const char *)&e->cg + fields[i].offset));
+	net_json(g, e);
 	json_gen_map_close(g);
 }
 

@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rootfs.h"
 
 static const char template_usage[] =
 	"Usage: berth template list [--json]\n"
 	"       berth template create NAME --busybox\n"
+	"       berth template create NAME --debootstrap SUITE [--mirror URL]\n"
+	"                             [--include PKGS] [--variant V]\n"
 	"       berth template import NAME DIR|TARBALL\n"
 	"       berth template remove NAME\n"
 	"\n"
@@ -21,7 +24,15 @@ static const char template_usage[] =
 	"  list [--json]            the templates, and how many instances use each\n"
 	"  create NAME --busybox    a small system from the host's static busybox\n"
 	"                           (/bin/busybox: apt-get install busybox-static)\n"
-	"                           (--debootstrap SUITE: not supported yet)\n"
+	"  create NAME --debootstrap SUITE\n"
+	"                           a Debian or Ubuntu system made by debootstrap (apt-get\n"
+	"                           install debootstrap), its progress on the terminal;\n"
+	"                           --mirror URL (default: debootstrap's, deb.debian.org),\n"
+	"                           --include PKGS (comma-separated; systemd brings\n"
+	"                           systemd-sysv, so that /sbin/init is systemd),\n"
+	"                           --variant minbase (the default), buildd or default.\n"
+	"                           Root's password stays locked: set one inside with\n"
+	"                           berth exec NAME -- passwd\n"
 	"  import NAME DIR|TARBALL  copy a root file system from a directory or a tar archive\n"
 	"                           (plain or compressed: .tar.gz, .tar.xz, .tar.zst, ...),\n"
 	"                           keeping numeric owners, modes, device nodes, xattrs\n"
@@ -35,11 +46,11 @@ static const char template_usage[] =
 
 static void strv_freep(char ***v) { strv_free(*v); }
 
-enum { OPT_JSON = 256, OPT_BUSYBOX, OPT_DEBOOTSTRAP, OPT_MIRROR, OPT_INCLUDE };
+enum { OPT_JSON = 256, OPT_BUSYBOX, OPT_DEBOOTSTRAP, OPT_MIRROR, OPT_INCLUDE, OPT_VARIANT };
 
 typedef struct tpl_opts {
 	bool help, json, busybox;
-	const char *debootstrap;
+	const char *debootstrap, *mirror, *include, *variant;
 	char **args; /* positional, NULL-terminated, into argv */
 	int n_args;
 } tpl_opts;
@@ -67,8 +78,14 @@ static int tpl_parse(int argc, char **argv, const struct option *opts, tpl_opts 
 			o->debootstrap = optarg;
 			break;
 		case OPT_MIRROR:
+			o->mirror = optarg;
+			break;
 		case OPT_INCLUDE:
-			break; /* belong to --debootstrap, refused below */
+			o->include = optarg;
+			break;
+		case OPT_VARIANT:
+			o->variant = optarg;
+			break;
 		case ':':
 			return berr_setx(err, EINVAL, "option '%s' needs a value",
 					 argv[optind - 1]);
@@ -247,6 +264,7 @@ static int tpl_create(const berth_paths *p, int argc, char **argv)
 		{"debootstrap", required_argument, NULL, OPT_DEBOOTSTRAP},
 		{"mirror", required_argument, NULL, OPT_MIRROR},
 		{"include", required_argument, NULL, OPT_INCLUDE},
+		{"variant", required_argument, NULL, OPT_VARIANT},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -261,18 +279,27 @@ static int tpl_create(const berth_paths *p, int argc, char **argv)
 	}
 	if (r >= 0)
 		r = want_args(&o, 1, "create NAME --busybox", &err);
-	if (r >= 0 && o.debootstrap)
-		r = berr_setx(&err, ENOTSUP,
-			      "--debootstrap is not supported yet (see the storage issue); use "
-			      "berth template import NAME DIR|TARBALL with a root file system "
-			      "made by debootstrap");
-	else if (r >= 0 && !o.busybox)
+	if (r >= 0 && o.debootstrap && o.busybox)
+		r = berr_setx(&err, EINVAL, "--busybox and --debootstrap exclude each other");
+	else if (r >= 0 && !o.debootstrap && (o.mirror || o.include || o.variant))
 		r = berr_setx(&err, EINVAL,
-			      "say what to make it from: --busybox (the host's static busybox)");
+			      "--mirror, --include and --variant belong to --debootstrap SUITE");
+	else if (r >= 0 && !o.busybox && !o.debootstrap)
+		r = berr_setx(&err, EINVAL,
+			      "say what to make it from: --busybox (the host's static busybox) "
+			      "or --debootstrap SUITE (e.g. bookworm)");
 	if (r >= 0)
 		r = need_root(&err);
-	if (r >= 0)
+	if (r >= 0 && o.debootstrap) {
+		rootfs_debootstrap d = {.suite = o.debootstrap,
+					.mirror = o.mirror,
+					.include = o.include,
+					.variant = o.variant};
+
+		r = template_create_debootstrap(p, o.args[0], &d, &err);
+	} else if (r >= 0) {
 		r = template_create_busybox(p, o.args[0], &err);
+	}
 	if (r < 0)
 		return cli_fail("template create", o.n_args > 0 ? o.args[0] : NULL, &err);
 	return 0;

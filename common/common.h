@@ -76,6 +76,12 @@ void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 int write_file_at(int dirfd, const char *path, const char *data);
 int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/*
+ * write_file_atomic without the fsync: readers see the old or the new file, whole, but
+ * after a crash it may be empty or missing. Only for files that a crash makes stale
+ * anyway and whose readers treat an empty or unreadable one as absent.
+ */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf_at(int dirfd, const char *name);
 int copy_file_at(int src_dirfd, const char *src, int dst_dirfd, const char *dst, mode_t mode);
@@ -134,3 +140,9 @@ int json_get_string(const json_tree *t, const char *path, const char **ret);
 int json_get_int(const json_tree *t, const char *path, int64_t *ret);
 int json_get_u64(const json_tree *t, const char *path, uint64_t *ret);
 int json_get_bool(const json_tree *t, const char *path, bool *ret);
+/* Arrays: the member at path (-EINVAL when not an array), then its length and elements. */
+int json_get_array(const json_tree *t, const char *path, const json_tree **ret);
+size_t json_array_len(const json_tree *a);
+const json_tree *json_array_at(const json_tree *a, size_t i); /* NULL past the end */
+/* An element's text when it is a string, else NULL. */
+const char *json_string_of(const json_tree *t);

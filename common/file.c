@@ -76,8 +76,21 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+static int write_file_rename(const char *path, const void *data, size_t len, mode_t mode,
+			     bool sync);
+
 /* Temp file beside the target, fsync, rename: readers see the old or the new file, whole. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_file_rename(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_file_rename(path, data, len, mode, false);
+}
+
+static int write_file_rename(const char *path, const void *data, size_t len, mode_t mode, bool sync)
 {
 	_cleanup_free_ char *tmp = str_printf("%s.tmp-%d", path, (int)getpid());
 	_cleanup_close_ int fd = -EBADF;
@@ -91,7 +104,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	r = write_all(fd, data, len);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;

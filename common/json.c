@@ -342,3 +342,33 @@ int json_get_bool(const json_tree *t, const char *path, bool *ret)
 	*ret = YAJL_IS_TRUE(v);
 	return 0;
 }
+
+int json_get_array(const json_tree *t, const char *path, const json_tree **ret)
+{
+	yajl_val v;
+	int r = lookup(t, path, &v);
+
+	if (r < 0)
+		return r;
+	if (!YAJL_IS_ARRAY(v))
+		return -EINVAL;
+	*ret = (const json_tree *)v;
+	return 0;
+}
+
+size_t json_array_len(const json_tree *a)
+{
+	return YAJL_IS_ARRAY(node(a)) ? node(a)->u.array.len : 0;
+}
+
+const json_tree *json_array_at(const json_tree *a, size_t i)
+{
+	if (i >= json_array_len(a))
+		return NULL;
+	return (const json_tree *)node(a)->u.array.values[i];
+}
+
+const char *json_string_of(const json_tree *t)
+{
+	return t && YAJL_IS_STRING(node(t)) ? node(t)->u.string : NULL;
+}

@@ -117,9 +117,10 @@ typedef struct net_plan {
 int netns_setup(const net_plan *p, pid_t pid, berr *err);
 /*
  * Remove the host side (and with it the peer, routes and filters) if it is
- * still there. The namespace's death does this by itself; this is for
- * failure paths and for waiting until the name is free again. A created
- * bridge stays.
+ * still there, and what lives outside the instance's namespace: the proxy
+ * entries on the uplink and the ifb of a rate out (see
+ * docs/NETWORK-INTERNALS.md). The namespace's death removes the rest by
+ * itself; call this when an instance stops. A created bridge stays.
  */
 int netns_teardown(const net_plan *p, berr *err);
 /* Change the rates of a running instance (0: no limit in that direction). */

@@ -31,17 +31,30 @@ static int plan_add(mount_plan *p, mount_entry e)
 			return _r;                                \
 	} while (0)
 
-static int plan_pseudo_fs(mount_plan *p)
+static int plan_pseudo_fs(mount_plan *p, const rootfs_opts *o)
 {
 	ADD(.kind = MOUNT_FS, .source = "proc", .target = "/proc", .fstype = "proc",
 	    .mflags = NOSUID_NODEV_NOEXEC);
 	ADD(.kind = MOUNT_FS, .source = "sysfs", .target = "/sys", .fstype = "sysfs",
 	    .mflags = NOSUID_NODEV_NOEXEC | MS_RDONLY);
 	/* The cgroup namespace makes the container's own leaf the root of this view. */
-	ADD(.kind = MOUNT_FS, .source = "cgroup2", .target = "/sys/fs/cgroup", .fstype = "cgroup2",
-	    .mflags = NOSUID_NODEV_NOEXEC);
+	if (!o->cgroup_from_host)
+		ADD(.kind = MOUNT_FS, .source = "cgroup2", .target = "/sys/fs/cgroup",
+		    .fstype = "cgroup2", .mflags = NOSUID_NODEV_NOEXEC);
 	ADD(.kind = MOUNT_FS, .source = "tmpfs", .target = "/run", .fstype = "tmpfs",
 	    .mflags = MS_NOSUID | MS_NODEV, .data = "mode=755");
+	/* systemd's container interface: /run/lock a tmpfs of its own, as podman and Debian do. */
+	ADD(.kind = MOUNT_FS, .source = "tmpfs", .target = "/run/lock", .fstype = "tmpfs",
+	    .mflags = NOSUID_NODEV_NOEXEC, .data = "mode=1777,size=5m");
+	return 0;
+}
+
+/* /run/host: what the container manager tells its guest (os-release, notify socket). */
+static int plan_run_host(mount_plan *p, const rootfs_opts *o)
+{
+	if (o->run_host)
+		ADD(.kind = MOUNT_BIND, .source = o->run_host, .target = "/run/host",
+		    .mflags = MS_RDONLY | NOSUID_NODEV_NOEXEC);
 	return 0;
 }
 
@@ -110,11 +123,24 @@ int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret)
 	mount_plan p = {0};
 	int r;
 
-	r = plan_pseudo_fs(&p);
+	r = plan_pseudo_fs(&p, opts);
+	if (r >= 0)
+		r = plan_run_host(&p, opts);
 	if (r >= 0)
 		r = plan_dev(&p, opts);
 	if (r >= 0)
 		r = plan_proc_sys_protection(&p);
+	/*
+	 * The instance's DNS servers (berth's network config); read-only: berth
+	 * owns it. Optional: a root without the file, or whose file is a link to
+	 * one made later (systemd-resolved's stub), keeps its own.
+	 */
+	if (r >= 0 && opts->resolv_conf)
+		r = plan_add(&p, (mount_entry){.kind = MOUNT_BIND,
+					       .source = opts->resolv_conf,
+					       .target = "/etc/resolv.conf",
+					       .flags = MOUNT_FILE | MOUNT_OPTIONAL,
+					       .mflags = MS_RDONLY | NOSUID_NODEV_NOEXEC});
 	if (r < 0) {
 		rootfs_mount_plan_free(&p);
 		return r;

@@ -20,3 +20,6 @@ int template_rename_noreplace(int dfd, const char *from, const char *to);
 int tar_copy_tree(const char *src_dir, const char *dst_dir, berr *err);
 /* Extract the archive (any compression tar detects) into dst_dir (existing, empty). */
 int tar_extract(const char *archive, const char *dst_dir, berr *err);
+
+/* debootstrap into tmp_path (made here) and make the tree fit to be a template (debootstrap.c). */
+int debootstrap_fill(const char *tmp_path, const rootfs_debootstrap *o, berr *err);

@@ -46,8 +46,11 @@ typedef struct mount_plan {
 } mount_plan;
 
 typedef struct rootfs_opts {
-	bool userns;         /* in a user namespace: bind device nodes instead of mknod */
-	const char *console; /* host terminal to bind at /dev/console, or NULL */
+	bool userns;             /* in a user namespace: bind device nodes instead of mknod */
+	const char *console;     /* host terminal to bind at /dev/console, or NULL */
+	const char *resolv_conf; /* host file to bind read-only at /etc/resolv.conf, or NULL */
+	const char *run_host; /* host dir bound read-only at /run/host (/proc/self/fd/N), or NULL */
+	bool cgroup_from_host; /* /sys/fs/cgroup comes mounted from the host: not in the plan */
 } rootfs_opts;
 
 int rootfs_mount_plan_build(const rootfs_opts *opts, mount_plan *ret);
@@ -150,5 +153,37 @@ int rootfs_template_create_busybox(const char *templates_dir, const char *name, 
  */
 int rootfs_template_import(const char *templates_dir, const char *name, const char *source,
 			   berr *err);
+/* What to debootstrap. */
+typedef struct rootfs_debootstrap {
+	const char *suite;   /* bookworm, trixie, noble, ... */
+	const char *mirror;  /* NULL: debootstrap's default for the suite (deb.debian.org) */
+	const char *include; /* comma-separated packages, or NULL; systemd adds systemd-sysv */
+	const char *variant; /* NULL: minbase; "buildd"; "default": debootstrap's own */
+} rootfs_debootstrap;
+/* Check the options and that debootstrap is installed, before anything is made. */
+int rootfs_debootstrap_check(const rootfs_debootstrap *o, berr *err);
+/*
+ * Make template name with debootstrap(8), its progress on our stdout and
+ * stderr. Made like an import (a hidden temp dir renamed into place); an
+ * interrupt (SIGINT, SIGTERM, SIGHUP) or a failure leaves nothing. The tree
+ * gets an empty /etc/machine-id, no /etc/hostname and a localhost /etc/hosts.
+ */
+int rootfs_template_create_debootstrap(const char *templates_dir, const char *name,
+				       const rootfs_debootstrap *o, berr *err);
 /* Remove template name (the caller has checked that no instance uses it). */
 int rootfs_template_remove(const char *templates_dir, const char *name, berr *err);
+
+/*
+ * Copy the tree below src_dirfd into dst_dirfd (an existing empty
+ * directory, whose owner, mode and xattrs become the source's), moving every
+ * owner in [from, from+count) to the same offset from to; ids outside stay.
+ * Keeps types, modes, times, hard links and xattrs, the ids in ACLs and v3
+ * file capabilities moved too. Never follows a symlink in the tree.
+ */
+int rootfs_copy_shifted(int src_dirfd, int dst_dirfd, uint32_t from, uint32_t to, uint32_t count,
+			berr *err);
+/* id moved from [from, from+count) to to; unchanged outside that range. */
+uint32_t rootfs_shift_id(uint32_t id, uint32_t from, uint32_t to, uint32_t count);
+/* Move the ids inside an xattr value: POSIX ACLs, v3 security.capability; others untouched. */
+void rootfs_shift_xattr(const char *name, char *value, size_t len, uint32_t from, uint32_t to,
+			uint32_t count);

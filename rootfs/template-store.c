@@ -323,6 +323,23 @@ int rootfs_template_create_busybox(const char *templates_dir, const char *name, 
 	return store_make(templates_dir, name, busybox, fill_busybox, busybox, err);
 }
 
+static int fill_debootstrap(const char *tmp_path, const void *o, berr *err)
+{
+	return debootstrap_fill(tmp_path, o, err);
+}
+
+int rootfs_template_create_debootstrap(const char *templates_dir, const char *name,
+				       const rootfs_debootstrap *o, berr *err)
+{
+	char what[96];
+	int r = rootfs_debootstrap_check(o, err);
+
+	if (r < 0)
+		return r;
+	snprintf(what, sizeof(what), "the debootstrap of %s", o->suite);
+	return store_make(templates_dir, name, what, fill_debootstrap, o, err);
+}
+
 typedef struct import_src {
 	const char *path; /* absolute */
 	bool dir;

@@ -74,16 +74,47 @@ static int watch_parent(int sock, bool die_with_parent, berr *err)
 	return 0;
 }
 
-static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, berr *err)
+/* The host's cgroup2 mount (rooted at the instance's cgroup) goes where the plan would put one. */
+static int attach_host_cgroup(int rootfd, int cgroup_mnt, berr *err)
+{
+	_cleanup_close_ int tfd = -EBADF;
+	int r = rootfs_open_in_root(rootfd, "/sys/fs/cgroup", &tfd, err);
+
+	if (r < 0)
+		return r;
+	if (move_mount(cgroup_mnt, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
+		return berr_set(err, errno, "attach the host's cgroup2 mount at /sys/fs/cgroup");
+	return 0;
+}
+
+/* What the child opens while it is still host root, for the root it builds. */
+typedef struct host_fds {
+	int stage, lower, rw; /* the stage tmpfs's dir, the lower layer, the writable layer */
+	int host;             /* /run/host's directory (systemd guests), or -EBADF */
+	int cgroup_mnt;       /* the host's cgroup2 mount for a hybrid host, or -EBADF */
+	int resolv;           /* the instance's resolv.conf, or -EBADF */
+} host_fds;
+
+static int build_root(const spec *s, const host_fds *h, berr *err)
 {
 	_cleanup_close_ int rootfd = -EBADF;
 	mount_plan plan = {0};
-	rootfs_opts opts = {.userns = s->userns};
+	rootfs_opts opts = {.userns = s->userns, .cgroup_from_host = h->cgroup_mnt >= 0};
+	char run_host[32], resolv[32];
 	int r;
 
+	if (h->host >= 0) {
+		snprintf(run_host, sizeof(run_host), "/proc/self/fd/%d", h->host);
+		opts.run_host = run_host;
+	}
+	if (h->resolv >= 0) {
+		snprintf(resolv, sizeof(resolv), "/proc/self/fd/%d", h->resolv);
+		opts.resolv_conf = resolv;
+	}
 	if (!s->console && isatty(STDIN_FILENO))
 		opts.console = ttyname(STDIN_FILENO);
-	r = rootfs_overlay_root(stage_fd, lower_fd, rw_fd, s->userns, &rootfd, err);
+	r = rootfs_overlay_root(h->stage, h->lower, h->rw, s->userns, &rootfd, err);
 	if (r < 0)
 		return r;
 	r = rootfs_mount_plan_build(&opts, &plan);
@@ -91,6 +122,8 @@ static int build_root(const spec *s, int stage_fd, int lower_fd, int rw_fd, berr
 		return berr_set(err, -r, "mount plan");
 	r = rootfs_mount_plan_apply(&plan, rootfd, s->userns, err);
 	rootfs_mount_plan_free(&plan);
+	if (r >= 0 && h->cgroup_mnt >= 0)
+		r = attach_host_cgroup(rootfd, h->cgroup_mnt, err);
 	if (r < 0)
 		return r;
 	return rootfs_pivot(rootfd, err);
@@ -155,43 +188,96 @@ static int drop_privileges(const spec *s, berr *err)
 	return 0;
 }
 
-/* Open what only host root can reach (the stage and the writable layer) while still host root. */
-static int open_host_dirs(const spec *s, int *ret_stage, int *ret_rw, berr *err)
+/*
+ * Open what only host root can reach (the stage, the writable layer, /run/host's
+ * directory, the instance's resolv.conf in its run dir) while still host root.
+ */
+static int open_host_dirs(const spec *s, host_fds *h, berr *err)
 {
-	*ret_stage = open(s->stage_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (*ret_stage < 0)
+	h->stage = open(s->stage_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->stage < 0)
 		return berr_set(err, errno, "open %s", s->stage_dir);
+	if (s->host_dir) {
+		h->host = open(s->host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (h->host < 0)
+			return berr_set(err, errno, "open %s", s->host_dir);
+	}
+	if (s->resolv_conf) {
+		h->resolv = open(s->resolv_conf, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+		if (h->resolv < 0)
+			return berr_set(err, errno, "open %s", s->resolv_conf);
+	}
 	if (!s->upper_dir)
 		return 0;
-	*ret_rw = open(s->upper_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (*ret_rw < 0)
+	h->rw = open(s->upper_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->rw < 0)
 		return berr_set(err, errno, "open %s", s->upper_dir);
 	return 0;
 }
 
-_Noreturn void child_main(const spec *s, int sock)
+/*
+ * Close every fd from 3 up but the n in keep (negative ones ignored). What the child
+ * inherits from berth (the cgroup leaf's directory fd, pidfds...) must not reach the
+ * chdir: `-w /proc/self/fd/N` on a host directory fd would put the command's cwd
+ * outside its root (CVE-2024-21626).
+ */
+static void close_fds_but(const int *keep, size_t n)
+{
+	unsigned int from = 3;
+
+	for (;;) {
+		int next = -1; /* the lowest kept fd >= from */
+
+		for (size_t i = 0; i < n; i++)
+			if (keep[i] >= (int)from && (next < 0 || keep[i] < next))
+				next = keep[i];
+		if (next < 0)
+			break;
+		if ((unsigned int)next > from)
+			close_range(from, (unsigned int)next - 1, 0);
+		from = (unsigned int)next + 1;
+	}
+	close_range(from, ~0U, 0);
+}
+
+static void host_fds_close(host_fds *h)
+{
+	closep(&h->stage);
+	closep(&h->lower);
+	closep(&h->rw);
+	closep(&h->host);
+	closep(&h->cgroup_mnt);
+	closep(&h->resolv);
+}
+
+_Noreturn void child_main(const spec *s, int sock, int cgroup_mnt)
 {
 	char term_kv[128] = "";
 	const char *term = getenv("TERM");
-	_cleanup_close_ int lower_fd = -EBADF, stage_fd = -EBADF, rw_fd = -EBADF;
+	host_fds h = {.stage = -EBADF,
+		      .lower = -EBADF,
+		      .rw = -EBADF,
+		      .host = -EBADF,
+		      .cgroup_mnt = cgroup_mnt,
+		      .resolv = -EBADF};
 	sync_msg go;
 	berr err = {0};
 	int r;
 
-	r = sync_recv(sock, &go, &lower_fd);
+	r = sync_recv(sock, &go, &h.lower);
 	if (r <= 0 || go.kind != SYNC_GO)
 		_exit(EXIT_SETUP_FAILED);
 	if (term && snprintf(term_kv, sizeof(term_kv), "TERM=%s", term) >= (int)sizeof(term_kv))
 		term_kv[0] = '\0';
-	if (open_host_dirs(s, &stage_fd, &rw_fd, &err) < 0 || ns_become_root(&err) < 0 ||
-	    watch_parent(sock, s->die_with_parent, &err) < 0 ||
-	    build_root(s, stage_fd, lower_fd, rw_fd, &err) < 0 ||
-	    (s->console && setup_console(sock, &err) < 0) || setup_identity(s, &err) < 0 ||
+	close_fds_but((const int[]){sock, h.lower, h.cgroup_mnt}, 3);
+	if (open_host_dirs(s, &h, &err) < 0 || ns_become_root(&err) < 0 ||
+	    watch_parent(sock, s->die_with_parent, &err) < 0 || build_root(s, &h, &err) < 0)
+		child_fail(sock, EXIT_SETUP_FAILED, &err);
+	/* The host's directories go before the chdir below, for the same reason. */
+	host_fds_close(&h);
+	if ((s->console && setup_console(sock, &err) < 0) || setup_identity(s, &err) < 0 ||
 	    netns_loopback_up(&err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
-	closep(&lower_fd);
-	closep(&stage_fd);
-	closep(&rw_fd);
 	if (drop_privileges(s, &err) < 0)
 		child_fail(sock, EXIT_SETUP_FAILED, &err);
 	environ = env_build(s->process.env, term_kv[0] ? term_kv : NULL);

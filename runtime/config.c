@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "rootfs.h"
-#include "runtime.h"
+#include "runtime-internal.h"
 
 #define NAME_RULE "use 1-63 of a-z, 0-9 and '-', starting with a letter or digit"
 #define INIT_DEFAULT "/sbin/init"
@@ -74,6 +74,7 @@ void instance_config_init(instance_config *c)
 		.userns = true,
 		.map = {0, IDMAP_DEFAULT_BASE, IDMAP_DEFAULT_COUNT},
 		.stop_timeout = STOP_TIMEOUT_DEFAULT,
+		.net = {.mode = NET_NONE, .antispoof = true},
 	};
 }
 
@@ -123,6 +124,8 @@ int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_le
 	json_gen_key_int(g, "halt_signal", c->halt_signal);
 	json_gen_key_int(g, "reboot_signal", c->reboot_signal);
 	json_gen_key_bool(g, "autostart", c->autostart);
+	json_gen_key_int(g, "boot_order", c->boot_order);
+	json_gen_key_int(g, "boot_delay", c->boot_delay);
 	json_gen_key_bool(g, "userns", c->userns);
 	json_gen_key(g, "idmap");
 	json_gen_map_open(g);
@@ -132,8 +135,22 @@ int instance_config_to_json(const instance_config *c, char **ret, size_t *ret_le
 	json_gen_key_int(g, "stop_timeout", c->stop_timeout);
 	json_gen_key_int(g, "created", c->created);
 	limits_to_json(g, &c->limits);
+	instance_net_to_json(g, &c->net);
+	json_gen_key_string(g, "lower", c->lower_shifted ? "shifted" : "idmapped");
+	if (c->disk != DISK_NONE) {
+		json_gen_key(g, "disk");
+		json_gen_map_open(g);
+		json_gen_key_string(g, "backend", disk_backend_name(c->disk));
+		json_gen_key_u64(g, "limit", c->disk_limit);
+		json_gen_map_close(g);
+	}
 	json_gen_map_close(g);
 	return json_gen_finish(g, ret, ret_len);
+}
+
+const char *disk_backend_name(disk_backend b)
+{
+	return b == DISK_IMAGE ? "image" : b == DISK_PROJECT ? "project" : "none";
 }
 
 /*
@@ -307,10 +324,54 @@ static int config_limits(const json_tree *t, instance_config *c, berr *err)
 	return 0;
 }
 
+/* "lower": "idmapped" (absent too) or "shifted" (shifted.c). */
+static int config_lower(const json_tree *t, instance_config *c, berr *err)
+{
+	const char *lower = NULL;
+	int r = json_get_string(t, "lower", &lower);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || !(str_eq(lower, "shifted") || str_eq(lower, "idmapped")))
+		return berr_setx(err, EINVAL,
+				 "field \"lower\": expected \"idmapped\" or \"shifted\"");
+	c->lower_shifted = str_eq(lower, "shifted");
+	return 0;
+}
+
+/* "disk": {"backend": "image", "limit": 21474836480}; absent: no limit. */
+static int config_disk(const json_tree *t, instance_config *c, berr *err)
+{
+	const json_tree *obj;
+	const char *backend = NULL;
+	int r = json_get_object(t, "disk", &obj);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return type_error("disk", "an object with backend and limit", err);
+	r = json_get_string(obj, "backend", &backend);
+	if (r < 0 ||
+	    !(str_eq(backend, "image") || str_eq(backend, "project") || str_eq(backend, "none")))
+		return berr_setx(
+			err, EINVAL,
+			"field \"disk.backend\": expected \"project\", \"image\" or \"none\"");
+	c->disk = str_eq(backend, "image")     ? DISK_IMAGE
+		  : str_eq(backend, "project") ? DISK_PROJECT
+					       : DISK_NONE;
+	r = get_u64(t, "disk/limit", &c->disk_limit, err);
+	if (r < 0)
+		return r;
+	if (c->disk != DISK_NONE && c->disk_limit == 0)
+		return berr_setx(err, EINVAL, "field \"disk.limit\": missing or 0");
+	return 0;
+}
+
 static int config_numbers(const json_tree *t, instance_config *c, berr *err)
 {
 	int64_t halt = c->halt_signal, reboot = c->reboot_signal, base = c->map.outside,
-		count = c->map.count, timeout = c->stop_timeout;
+		count = c->map.count, timeout = c->stop_timeout, order = c->boot_order,
+		delay = c->boot_delay;
 	const json_tree *idmap_obj;
 	char sig_hint[64];
 	int r;
@@ -327,6 +388,8 @@ static int config_numbers(const json_tree *t, instance_config *c, berr *err)
 	    (r = get_int(t, "stop_timeout", 0, STOP_TIMEOUT_MAX, "0-86400 seconds", &timeout,
 			 err)) < 0 ||
 	    (r = get_int(t, "created", INT64_MIN, INT64_MAX, "unix time", &c->created, err)) < 0 ||
+	    (r = get_int(t, "boot_order", 0, BOOT_ORDER_MAX, "0-999", &order, err)) < 0 ||
+	    (r = get_int(t, "boot_delay", 0, BOOT_DELAY_MAX, "0-3600 seconds", &delay, err)) < 0 ||
 	    (r = get_bool(t, "autostart", &c->autostart, err)) < 0 ||
 	    (r = get_bool(t, "userns", &c->userns, err)) < 0)
 		return r;
@@ -334,6 +397,8 @@ static int config_numbers(const json_tree *t, instance_config *c, berr *err)
 	c->reboot_signal = (int)reboot;
 	c->map = (idmap){0, (uint32_t)base, (uint32_t)count};
 	c->stop_timeout = (unsigned int)timeout;
+	c->boot_order = (unsigned int)order;
+	c->boot_delay = (unsigned int)delay;
 	return 0;
 }
 
@@ -405,7 +470,9 @@ int instance_config_from_json(const char *json, instance_config *ret, berr *err)
 		return r;
 	instance_config_init(&c);
 	if ((r = config_strings(t, &c, err)) < 0 || (r = config_numbers(t, &c, err)) < 0 ||
-	    (r = config_limits(t, &c, err)) < 0 || (r = config_check(&c, err)) < 0) {
+	    (r = config_limits(t, &c, err)) < 0 ||
+	    (r = instance_net_from_json(t, &c.net, err)) < 0 || (r = config_disk(t, &c, err)) < 0 ||
+	    (r = config_lower(t, &c, err)) < 0 || (r = config_check(&c, err)) < 0) {
 		instance_config_free(&c);
 		json_tree_free(t);
 		return r;
@@ -492,6 +559,8 @@ int instance_state_to_json(const instance_state *st, char **ret, size_t *ret_len
 	json_gen_key_string(g, "last_exit", st->last_exit);
 	json_gen_key_string(g, "cgroup", st->cgroup);
 	json_gen_key_string(g, "init_cgroup", st->init_cgroup);
+	json_gen_key_bool(g, "ready", st->ready);
+	json_gen_key_string(g, "status", st->status);
 	json_gen_map_close(g);
 	return json_gen_finish(g, ret, ret_len);
 }
@@ -505,6 +574,8 @@ static int state_fields(const json_tree *t, instance_state *st, berr *err)
 	    (r = get_fixed(t, "last_exit", st->last_exit, sizeof(st->last_exit), err)) < 0 ||
 	    (r = get_fixed(t, "cgroup", st->cgroup, sizeof(st->cgroup), err)) < 0 ||
 	    (r = get_fixed(t, "init_cgroup", st->init_cgroup, sizeof(st->init_cgroup), err)) < 0 ||
+	    (r = get_fixed(t, "status", st->status, sizeof(st->status), err)) < 0 ||
+	    (r = get_bool(t, "ready", &st->ready, err)) < 0 ||
 	    (r = get_int(t, "init_pid", 0, INT32_MAX, "a pid", &init_pid, err)) < 0 ||
 	    (r = get_int(t, "monitor_pid", 0, INT32_MAX, "a pid", &monitor_pid, err)) < 0 ||
 	    (r = get_int(t, "boots", 0, UINT32_MAX, "0-4294967295", &boots, err)) < 0 ||

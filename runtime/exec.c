@@ -316,6 +316,12 @@ _Noreturn static void command_main(const exec_ctx *c, int sock)
 	berr err = {0};
 	int r;
 
+	/*
+	 * Only the sync socket is needed from here: nothing berth held on the host side
+	 * (pidfds, signalfd, pipes) may be reachable by `-w /proc/self/fd/N`.
+	 */
+	close_range(3, (unsigned int)sock - 1, 0);
+	close_range((unsigned int)sock + 1, ~0U, 0);
 	if (chdir("/") < 0)
 		berr_set(&err, errno, "chdir / in the instance");
 	if (err.code || ns_become_root(&err) < 0 || exec_user_lookup(o->user, &u, &err) < 0)

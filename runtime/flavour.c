@@ -50,7 +50,12 @@ init_signals init_flavour_signals(init_flavour f)
 {
 	switch (f) {
 	case INIT_SYSTEMD:
-		/* src/core/manager.c: +4 starts poweroff.target, +5 reboot.target. */
+		/*
+		 * src/core/manager.c: +4 starts poweroff.target, +5 reboot.target.
+		 * +3 (halt.target, what CONTAINER_INTERFACE.md suggests) ends the
+		 * same way in a PID namespace (SIGINT; tests/integration/systemd.sh
+		 * checks both); +4 makes `berth stop` look like `poweroff` inside.
+		 */
 		return (init_signals){.halt = SIGRTMIN + 4, .reboot = SIGRTMIN + 5};
 	case INIT_BUSYBOX:
 		/* init/init.c halt_reboot_pwoff(): USR2 power-off, TERM reboot. */

@@ -34,18 +34,21 @@ int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *na
 	ip->logdir = str_printf("%s/%s", p->log, name);
 	ip->log = str_printf("%s/%s/console.log", p->log, name);
 	ip->cgroup = str_printf("%s/%s", p->cgroup, name);
-	if (!ip->dir || !ip->config || !ip->rw || !ip->boots || !ip->rundir || !ip->state ||
-	    !ip->sock || !ip->lock || !ip->logdir || !ip->log || !ip->cgroup) {
+	ip->netdir = str_printf("%s/network", p->lib);
+	if (!ip->netdir || !ip->dir || !ip->config || !ip->rw || !ip->boots || !ip->rundir ||
+	    !ip->state || !ip->sock || !ip->lock || !ip->logdir || !ip->log || !ip->cgroup) {
 		instance_paths_free(ip);
 		return -ENOMEM;
 	}
+	/* Under a systemd unit the instance's cgroup is the unit's (delegate.c). */
+	instance_cgroup_recorded(ip);
 	return 0;
 }
 
 void instance_paths_free(instance_paths *ip)
 {
 	char **v[] = {&ip->dir,  &ip->config, &ip->rw,     &ip->boots, &ip->rundir, &ip->state,
-		      &ip->sock, &ip->lock,   &ip->logdir, &ip->log,   &ip->cgroup};
+		      &ip->sock, &ip->lock,   &ip->logdir, &ip->log,   &ip->cgroup, &ip->netdir};
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
 		free(*v[i]);
@@ -314,10 +317,20 @@ static int config_from_opts(instance_config *c, const char *name, const create_o
 	c->reboot_signal = o->reboot_signal;
 	c->stop_timeout = o->stop_timeout ? o->stop_timeout : 30;
 	c->autostart = o->autostart;
+	c->boot_order = o->boot_order;
+	c->boot_delay = o->boot_delay;
 	c->userns = o->userns;
 	if (o->idmap_set)
 		c->map = o->map;
 	c->limits = o->limits;
+	if (o->disk) {
+		c->disk = DISK_IMAGE;
+		c->disk_limit = o->disk;
+		r = disk_size_check(o->disk, err);
+		if (r < 0)
+			return r;
+	}
+	c->lower_shifted = o->shifted_copy && o->userns;
 	c->created = (int64_t)time(NULL);
 	/* Refused now what this host could never enforce, rather than at every start. */
 	return limits_host_check(&c->limits, err);
@@ -334,8 +347,77 @@ static int make_rw(const char *dir, const instance_config *c, berr *err)
 
 		if (!p)
 			return -ENOMEM;
-		if (mkdir(p, 0755) < 0 || chown(p, uid, uid) < 0)
+		/* rw itself exists already when it is a disk image's mount point. */
+		if ((mkdir(p, 0755) < 0 && (i > 0 || errno != EEXIST)) || chown(p, uid, uid) < 0)
 			return berr_set(err, errno, "create %s", p);
+	}
+	return 0;
+}
+
+/* rw/ under dir (on its own disk image with --disk), with the machine's identity in upper. */
+static int fill_rw(const char *dir, const instance_config *c, const char *lower, berr *err)
+{
+	_cleanup_free_ char *rw = str_printf("%s/rw", dir), *upper = str_printf("%s/rw/upper", dir);
+	berr ignore = {0};
+	int r;
+
+	if (!rw || !upper)
+		return berr_set(err, ENOMEM, "paths");
+	if (c->disk == DISK_PROJECT) {
+		/* Set before upper and work exist: they and all below inherit the project. */
+		if (mkdir(rw, 0755) < 0)
+			return berr_set(err, errno, "create %s", rw);
+		r = quota_project_assign(rw, c->map.outside, err);
+		if (r >= 0)
+			r = quota_project_limit(dir, c->map.outside, c->disk_limit, err);
+		if (r < 0)
+			return r;
+	}
+	if (c->disk == DISK_IMAGE) {
+		if (mkdir(rw, 0755) < 0)
+			return berr_set(err, errno, "create %s", rw);
+		r = disk_image_create(dir, c->disk_limit, c->userns ? c->map.outside : 0, err);
+		if (r >= 0)
+			r = disk_mount(dir, rw, err);
+		if (r < 0)
+			return r;
+	}
+	r = make_rw(dir, c, err);
+	if (r >= 0)
+		r = instance_identity_write(upper, lower, c, err);
+	if (c->disk == DISK_IMAGE && disk_umount(rw, &ignore) < 0 && r >= 0)
+		r = berr_setx(err, EBUSY, "%s", ignore.msg);
+	return r;
+}
+
+/*
+ * The id range (locked until the caller has put the config in place, see
+ * idrange.c), and whether the template can be idmapped through it: where the
+ * file system cannot, each range gets an id-shifted copy (shifted.c).
+ */
+static int ids_and_lower(const berth_paths *p, const create_opts *o, const char *lower,
+			 instance_config *c, int *idlock, berr *err)
+{
+	berr why = {0};
+	int r;
+
+	if (!c->userns)
+		return 0;
+	r = idrange_lock(p, idlock, err);
+	if (r >= 0)
+		r = idrange_assign(p, o->idmap_set, &c->map, err);
+	if (r < 0 || c->lower_shifted)
+		return r;
+	r = lower_idmap_works(lower, &c->map, &why);
+	if (r < 0) {
+		*err = why;
+		return r;
+	}
+	if (r == 0) {
+		c->lower_shifted = true;
+		log_warn("%s: template %s cannot be idmapped here (%s): %s gets an id-shifted copy "
+			 "of it at first start (docs/STORAGE.md)",
+			 c->name, c->template, why.msg, c->name);
 	}
 	return 0;
 }
@@ -343,6 +425,7 @@ static int make_rw(const char *dir, const instance_config *c, berr *err)
 int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err)
 {
 	_cleanup_free_ char *lower = NULL, *tmp = NULL, *cfg_path = NULL, *parent = NULL;
+	_cleanup_close_ int idlock = -EBADF;
 	instance_config c;
 	instance_paths ip;
 	int r;
@@ -367,6 +450,9 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 			      name, name);
 		goto out;
 	}
+	r = ids_and_lower(p, o, lower, &c, &idlock, err);
+	if (r < 0)
+		goto out;
 	/* Made aside and renamed into place: a half-made instance never appears. */
 	parent = str_printf("%s/instances", p->lib);
 	tmp = str_printf("%s/.%s.tmp-%d", parent, name, (int)getpid());
@@ -380,14 +466,30 @@ int instance_create(const berth_paths *p, const char *name, const create_opts *o
 		r = berr_set(err, r < 0 ? -r : errno, "create %s", tmp);
 		goto out;
 	}
-	r = make_rw(tmp, &c, err);
+	/* The addresses are leased last before the files, and given back if those fail. */
+	r = instance_net_create(p, name, o, &c.net, err);
+	if (r < 0) {
+		rmdir(tmp);
+		goto out;
+	}
+	if (c.disk != DISK_NONE)
+		r = disk_backend_choose(parent, o->disk_backend, &c, &c.disk, err);
+	if (r >= 0)
+		r = fill_rw(tmp, &c, lower, err);
 	if (r >= 0)
 		r = instance_config_save(cfg_path, &c, err);
 	if (r >= 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, ip.dir, RENAME_NOREPLACE) < 0)
 		r = errno == EEXIST ? berr_setx(err, EEXIST, "instance %s already exists", name)
 				    : berr_set(err, errno, "rename %s to %s", tmp, ip.dir);
-	if (r < 0)
+	if (r < 0) {
+		berr ignore = {0};
+
 		rm_rf_at(AT_FDCWD, tmp);
+		if (c.net.mode != NET_NONE && net_leases_release(p, name, &ignore) < 0)
+			log_warn("%s", ignore.msg);
+		if (c.disk == DISK_PROJECT)
+			quota_project_limit(parent, c.map.outside, 0, &(berr){0});
+	}
 out:
 	instance_config_free(&c);
 	instance_paths_free(&ip);
@@ -419,14 +521,20 @@ int with_instance(const berth_paths *p, const char *name, berr *err,
 	return r;
 }
 
+struct delete_args {
+	const berth_paths *p;
+	bool force;
+};
+
 static int op_delete(const instance_paths *ip, const instance_config *c, void *arg, berr *err)
 {
+	const struct delete_args *a = arg;
 	_cleanup_free_ char *tmp = str_printf("%s.deleting-%d", ip->dir, (int)getpid());
 	int r = instance_running(ip, err);
 
 	if (r < 0)
 		return r;
-	if (r == 1 && !*(bool *)arg)
+	if (r == 1 && !a->force)
 		return berr_setx(err, EBUSY,
 				 "%s is running (berth stop %s first, or delete --force)", c->name,
 				 c->name);
@@ -434,12 +542,27 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 		return r;
 	if (!tmp)
 		return berr_set(err, ENOMEM, "paths");
+	/* A disk image left mounted (a monitor that died) goes first, or rw/ could not go. */
+	if (c->disk == DISK_IMAGE && (r = disk_umount(ip->rw, err)) < 0)
+		return r;
 	/* Out of sight first, so that a half-deleted instance never shows. */
 	if (rename(ip->dir, tmp) < 0)
 		return berr_set(err, errno, "delete %s", ip->dir);
 	r = rm_rf_at(AT_FDCWD, tmp);
 	if (r < 0)
 		return berr_set(err, -r, "remove %s", tmp);
+	/* The instance is gone: its addresses are free for the next create. */
+	if (c->net.mode != NET_NONE && ipam_release(ip->netdir, c->name, err) < 0)
+		log_warn("%s", err->msg);
+	/* Its files are gone, so is their usage: lift the limit, so the project id is clean. */
+	if (c->disk == DISK_PROJECT) {
+		_cleanup_free_ char *store = str_printf("%s/..", ip->dir);
+
+		if (!store || quota_project_limit(store, c->map.outside, 0, err) < 0)
+			log_warn("%s: %s", c->name, store ? err->msg : "out of memory");
+	}
+	if (c->lower_shifted)
+		shifted_lower_remove(a->p, c);
 	rm_rf_at(AT_FDCWD, ip->logdir);
 	unlink(ip->state);
 	unlink(ip->sock);
@@ -450,7 +573,35 @@ static int op_delete(const instance_paths *ip, const instance_config *c, void *a
 
 int instance_delete(const berth_paths *p, const char *name, bool force, berr *err)
 {
-	return with_instance(p, name, err, op_delete, &force);
+	struct delete_args a = {.p = p, .force = force};
+
+	return with_instance(p, name, err, op_delete, &a);
+}
+
+/*
+ * Init is gone (the cgroup is empty) but its monitor lives and its state still
+ * says running or stopping: the monitor is recording why and tearing down,
+ * which takes milliseconds. Wait for that (bounded), so that status never
+ * shows "stopped" without the last exit that goes with it.
+ */
+static void status_settle(const instance_paths *ip, instance_status *st)
+{
+	berr ignore = {0};
+
+	for (int ms = 0; ms < STATUS_SETTLE_MS; ms += 10) {
+		if (!str_eq(st->state.state, "running") && !str_eq(st->state.state, "stopping"))
+			return;
+		if (!proc_alive(st->state.monitor_pid, st->state.monitor_start))
+			break;
+		usleep(10 * 1000);
+		instance_state_load(ip->state, &st->state, &ignore);
+		if (instance_running(ip, &ignore) == 1) {
+			st->running = true; /* booted again meanwhile (a reboot) */
+			break;
+		}
+	}
+	instance_state_load(ip->state, &st->state, &ignore);
+	st->monitor_alive = proc_alive(st->state.monitor_pid, st->state.monitor_start);
 }
 
 int instance_status_get(const berth_paths *p, const char *name, instance_status *ret, berr *err)
@@ -476,7 +627,17 @@ int instance_status_get(const berth_paths *p, const char *name, instance_status 
 				ret->frozen = cg_is_frozen(cg) == 1;
 		}
 		ret->monitor_alive = proc_alive(ret->state.monitor_pid, ret->state.monitor_start);
+		if (!ret->running && ret->monitor_alive)
+			status_settle(&ip, ret);
 		ret->boots = instance_boots_read(&ip);
+		/* The monitor counts a boot in state.json first, in the boots file just after. */
+		if (ret->monitor_alive && ret->state.boots > ret->boots)
+			ret->boots = ret->state.boots;
+		if (ret->config.disk == DISK_IMAGE)
+			disk_usage(ip.dir, ip.rw, &ret->disk_used, &ret->disk_live);
+		ret->disk_live = ret->disk_live || ret->config.disk == DISK_PROJECT;
+		if (ret->config.disk == DISK_PROJECT)
+			quota_project_usage(ip.dir, ret->config.map.outside, &ret->disk_used);
 	}
 	instance_paths_free(&ip);
 	if (r < 0)

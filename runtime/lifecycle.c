@@ -170,6 +170,10 @@ int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int
 	if (r < 0)
 		return berr_set(err, -r, "kill the processes of %s", c->name);
 	instance_wait_monitor_exit(&st);
+	/* What the monitor wrote meanwhile (a zombie monitor, e.g. a unit's, has written it). */
+	instance_state now = {0};
+	if (instance_state_load(ip->state, &now, &ignore) >= 0)
+		st = now;
 	if (!proc_alive(st.monitor_pid, st.monitor_start) && access(ip->state, F_OK) == 0 &&
 	    !str_eq(st.state, "stopped")) {
 		/* The monitor is gone: record the stop in its place. */
@@ -182,10 +186,51 @@ int stop_locked(const instance_paths *ip, const instance_config *c, unsigned int
 	if (cg_find_mount("/proc/self/mountinfo", &root, &ignore) >= 0) {
 		_cleanup_free_ char *leaf = str_printf("%s/%s", root, ip->cgroup);
 
-		if (leaf && rmdir(leaf) < 0 && errno != ENOENT)
-			return berr_set(err, errno, "remove cgroup %s", leaf);
+		/* With the sub-cgroups a guest's systemd made in it. */
+		r = leaf ? cg_rmdir_tree(AT_FDCWD, leaf) : 0;
+		if (r < 0 && r != -ENOENT)
+			return berr_set(err, -r, "remove cgroup %s", leaf);
+		_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd >= 0)
+			cg_parent_prune(rootfd, ip->cgroup);
 	}
 	return 0;
+}
+
+#define READY_POLL_US 20000
+
+int instance_wait_ready(const berth_paths *p, const char *name, unsigned int timeout_s, berr *err)
+{
+	instance_paths ip;
+	instance_state st = {0};
+	long waited_us = 0;
+	int r = instance_paths_init(&ip, p, name);
+
+	if (r < 0)
+		return berr_set(err, -r, "paths");
+	for (;; waited_us += READY_POLL_US) {
+		berr ignore = {0};
+		bool loaded = instance_state_load(ip.state, &st, &ignore) >= 0;
+
+		if (loaded && str_eq(st.state, "running") && st.ready)
+			break;
+		if (loaded && (str_eq(st.state, "stopped") ||
+			       !proc_alive(st.monitor_pid, st.monitor_start))) {
+			r = berr_setx(err, EIO, "%s stopped before it was ready (%s)", name,
+				      st.last_exit[0] ? st.last_exit : "no exit recorded");
+			break;
+		}
+		if (waited_us >= (long)timeout_s * 1000000) {
+			r = berr_setx(err, ETIMEDOUT,
+				      "%s is not ready after %u s (it keeps running; its status: "
+				      "%s; see berth console %s --log)",
+				      name, timeout_s, st.status[0] ? st.status : "none", name);
+			break;
+		}
+		usleep(READY_POLL_US);
+	}
+	instance_paths_free(&ip);
+	return r;
 }
 
 struct stop_args {
@@ -196,8 +241,18 @@ struct stop_args {
 static int op_stop(const instance_paths *ip, const instance_config *c, void *arg, berr *err)
 {
 	const struct stop_args *a = arg;
+	unsigned int timeout_s = a->timeout_s ? a->timeout_s : c->stop_timeout;
+	char extend[64];
 
-	return stop_locked(ip, c, a->timeout_s ? a->timeout_s : c->stop_timeout, a->force, err);
+	/*
+	 * As berth@.service's ExecStop: the stop may take longer than the unit's
+	 * TimeoutStopSec; ask systemd for the instance's stop timeout plus the
+	 * kill and the monitor's teardown (it never shortens the unit's own).
+	 */
+	snprintf(extend, sizeof(extend), "EXTEND_TIMEOUT_USEC=%llu",
+		 (unsigned long long)(timeout_s + MONITOR_EXIT_WAIT_MS / 1000 + 10) * 1000000ull);
+	host_notify(extend);
+	return stop_locked(ip, c, timeout_s, a->force, err);
 }
 
 int instance_stop(const berth_paths *p, const char *name, unsigned int timeout_s, bool force,

@@ -38,7 +38,9 @@ int berth_paths_init(berth_paths *p, const char *root)
 	p->log = root ? str_printf("%s/log", root) : strdup("/var/log/berth");
 	p->templates = p->lib ? str_printf("%s/templates", p->lib) : NULL;
 	p->cgroup = root ? str_printf("berth-%08x", fnv1a32(root)) : strdup("berth");
-	if (!p->lib || !p->run || !p->log || !p->templates || !p->cgroup) {
+	p->etc = root ? str_printf("%s/etc", root) : strdup("/etc/berth");
+	p->units = root ? str_printf("%s/systemd", root) : strdup(BERTH_SYSTEMD_UNITS);
+	if (!p->lib || !p->run || !p->log || !p->templates || !p->cgroup || !p->etc || !p->units) {
 		berth_paths_free(p);
 		return -ENOMEM;
 	}
@@ -52,6 +54,8 @@ void berth_paths_free(berth_paths *p)
 	free(p->log);
 	free(p->templates);
 	free(p->cgroup);
+	free(p->etc);
+	free(p->units);
 	*p = (berth_paths){0};
 }
 

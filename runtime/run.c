@@ -7,9 +7,11 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,9 +35,125 @@ typedef struct child {
 	int console_master; /* sent by the child with spec.console */
 } child;
 
+/*
+ * Hybrid hosts (cgroup v1 hierarchies beside cgroup2): root in a user namespace that
+ * owns its cgroup namespace may mount the host's v1 hierarchies (mount -t cgroup -o
+ * memory). There the instance gets a cgroup namespace made by host root instead, owned
+ * by the host's user namespace, in which the kernel refuses every cgroup mount to the
+ * instance; its cgroup2 is mounted from here. A pure cgroup2 host keeps the instance's
+ * own cgroup namespace, so that containers inside can mount their cgroup2.
+ * docs/SECURITY.md, "Hybrid hosts".
+ */
+static bool host_has_cgroup_v1(void)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	bool v1 = false;
+	unsigned int hierarchy;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	/* Any v1 mount, named ones (name=systemd) included: each can be mounted again. */
+	while (f && !v1 && getline(&line, &cap, f) > 0)
+		v1 = strstr(line, " - cgroup ") != NULL;
+	if (f)
+		fclose(f);
+	/* A controller bound to a v1 hierarchy mounted elsewhere (another mount namespace). */
+	f = fopen("/proc/cgroups", "re");
+	while (f && !v1 && getline(&line, &cap, f) > 0)
+		v1 = line[0] != '#' && sscanf(line, "%*s %u", &hierarchy) == 1 && hierarchy != 0;
+	if (f)
+		fclose(f);
+	return v1;
+}
+
+typedef struct host_cgroup {
+	int ns;  /* the instance's cgroup namespace, rooted at its leaf */
+	int mnt; /* cgroup2 mounted in it, detached, for the child to attach */
+} host_cgroup;
+
+static void host_cgroup_close(host_cgroup *h)
+{
+	closep(&h->ns);
+	closep(&h->mnt);
+}
+
+/* A process cloned into the leaf with a new cgroup namespace lends it to us, then exits. */
+static int leaf_cgroup_ns(const cg_leaf *leaf, int *ret, berr *err)
+{
+	int p[2], e = 0;
+	struct clone_args args = {
+		.flags = CLONE_INTO_CGROUP | CLONE_NEWCGROUP,
+		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)leaf->dirfd,
+	};
+	char path[64], c;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return berr_set(err, errno, "pipe");
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		close(p[1]);
+		(void)!read(p[0], &c, 1); /* until we close our end, or die */
+		_exit(0);
+	}
+	e = errno;
+	close(p[0]);
+	if (pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/cgroup", (int)pid);
+		*ret = open(path, O_RDONLY | O_CLOEXEC);
+		e = errno;
+	}
+	close(p[1]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	if (pid < 0 || *ret < 0)
+		return berr_set(err, e, "cgroup namespace for %s", leaf->name);
+	return 0;
+}
+
+/* In h->ns (entered and left here): cgroup2 as the instance will see it. */
+static int leaf_cgroup2_mount(host_cgroup *h, berr *err)
+{
+	_cleanup_close_ int self = open("/proc/self/ns/cgroup", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fs = -EBADF;
+	int e = 0;
+
+	if (self < 0)
+		return berr_set(err, errno, "open /proc/self/ns/cgroup");
+	if (setns(h->ns, CLONE_NEWCGROUP) < 0)
+		return berr_set(err, errno, "enter the instance's cgroup namespace");
+	fs = fsopen("cgroup2", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		e = errno;
+	else if ((h->mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+				   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
+		e = errno;
+	if (setns(self, CLONE_NEWCGROUP) < 0)
+		abort(); /* berth would go on in the instance's view of the cgroups */
+	return e ? berr_set(err, e, "mount cgroup2 for the instance") : 0;
+}
+
+static int host_cgroup_prepare(const spec *s, const cg_leaf *leaf, host_cgroup *h, berr *err)
+{
+	int r;
+
+	*h = (host_cgroup){.ns = -EBADF, .mnt = -EBADF};
+	if (!s->userns || !host_has_cgroup_v1())
+		return 0;
+	r = leaf_cgroup_ns(leaf, &h->ns, err);
+	if (r >= 0)
+		r = leaf_cgroup2_mount(h, err);
+	if (r < 0)
+		host_cgroup_close(h);
+	return r;
+}
+
 static int spawn_child(const spec *s, const cg_leaf *leaf, child *ret, berr *err)
 {
-	int sv[2], pidfd = -EBADF;
+	_cleanup_close_ int self_cgns = -EBADF;
+	host_cgroup hc;
+	int sv[2], pidfd = -EBADF, r;
 	struct clone_args args = {
 		.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 			 CLONE_NEWCGROUP | CLONE_PIDFD | CLONE_INTO_CGROUP |
@@ -45,21 +163,41 @@ static int spawn_child(const spec *s, const cg_leaf *leaf, child *ret, berr *err
 		.cgroup = (uint64_t)leaf->dirfd,
 	};
 	pid_t pid;
+	int e;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return berr_set(err, errno, "socketpair");
-	fflush(NULL); /* or the child's exit would write our buffers twice */
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	r = host_cgroup_prepare(s, leaf, &hc, err);
+	if (r < 0)
+		return r;
+	if (hc.ns >= 0) {
+		/* The child is born in the host-made cgroup namespace: CLONE_NEWCGROUP is left out. */
+		self_cgns = open("/proc/self/ns/cgroup", O_RDONLY | O_CLOEXEC);
+		if (self_cgns < 0 || setns(hc.ns, CLONE_NEWCGROUP) < 0) {
+			host_cgroup_close(&hc);
+			return berr_set(err, errno, "enter the instance's cgroup namespace");
+		}
+		args.flags &= ~(uint64_t)CLONE_NEWCGROUP;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		sv[0] = sv[1] = -EBADF;
+		pid = -2; /* not a clone3 failure: reported as the socketpair's below */
+	} else {
+		fflush(NULL); /* or the child's exit would write our buffers twice */
+		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	}
+	e = errno;
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(s, sv[1], hc.mnt);
+	}
+	if (self_cgns >= 0 && setns(self_cgns, CLONE_NEWCGROUP) < 0)
+		abort(); /* berth would go on in the instance's view of the cgroups */
+	host_cgroup_close(&hc);
+	if (pid == -2)
+		return berr_set(err, e, "socketpair");
 	if (pid < 0) {
-		int e = errno;
-
 		close(sv[0]);
 		close(sv[1]);
 		return berr_set(err, e, "clone3 into new namespaces and cgroup %s", leaf->name);
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		child_main(s, sv[1]);
 	}
 	close(sv[1]);
 	*ret = (child){.pid = pid, .pidfd = pidfd, .sock = sv[0], .console_master = -EBADF};
@@ -91,6 +229,28 @@ static int write_idmaps(pid_t pid, const spec *s, berr *err)
 	return r;
 }
 
+/*
+ * The network goes in while the child waits for SYNC_GO: the veth's peer is
+ * moved into its namespace and configured there before anything of the
+ * container runs.
+ */
+static int net_up(pid_t pid, const spec *s, berr *err)
+{
+	if (!s->net || s->net->mode == NET_NONE)
+		return 0;
+	return netns_setup(s->net, pid, err);
+}
+
+/* Undo net_up after a later failure; returns r. */
+static int net_down(const spec *s, int r)
+{
+	berr ignore = {0};
+
+	if (s->net && s->net->mode != NET_NONE && netns_teardown(s->net, &ignore) < 0)
+		log_warn("%s", ignore.msg);
+	return r;
+}
+
 /* Give the child its id maps and root, then wait until it has exec'd or failed. */
 static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 {
@@ -108,12 +268,14 @@ static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 		if (userns < 0)
 			return berr_set(err, errno, "open %s", path);
 	}
-	r = rootfs_open_lower(s->root.path, userns, &lower, err);
+	r = rootfs_open_lower(s->root.path, s->lower_no_idmap ? -EBADF : userns, &lower, err);
+	if (r >= 0)
+		r = net_up(c->pid, s, err);
 	if (r < 0)
 		return r;
 	r = sync_send(c->sock, &m, lower);
 	if (r < 0)
-		return berr_set(err, -r, "release the container");
+		return net_down(s, berr_set(err, -r, "release the container"));
 	for (;;) {
 		int fd = -EBADF;
 
@@ -121,7 +283,7 @@ static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 		if (r == 0)
 			return 0; /* EOF: the socket closed on exec */
 		if (r < 0)
-			return berr_set(err, -r, "wait for the container");
+			return net_down(s, berr_set(err, -r, "wait for the container"));
 		if (m.kind != SYNC_CONSOLE) {
 			closep(&fd);
 			break;
@@ -131,7 +293,7 @@ static int release_child(child *c, const spec *s, int *ret_status, berr *err)
 	}
 	*err = m.err;
 	*ret_status = m.exit_status;
-	return -(m.err.code ? m.err.code : EINVAL);
+	return net_down(s, -(m.err.code ? m.err.code : EINVAL));
 }
 
 /* Does pid catch or ignore sig? A PID-namespace init ignores signals it does neither with. */

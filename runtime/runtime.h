@@ -17,6 +17,7 @@
 
 #include "cgroups.h"
 #include "common.h"
+#include "netns.h"
 
 /* Where berth keeps its files; everything moves with --root / BERTH_ROOT. */
 typedef struct berth_paths {
@@ -31,7 +32,12 @@ typedef struct berth_paths {
 	 * host never share a cgroup.
 	 */
 	char *cgroup;
+	char *etc; /* /etc/berth (with --root: root/etc): network.json */
+	/* systemd units berth enable writes: /etc/systemd/system; ROOT/systemd with --root. */
+	char *units;
 } berth_paths;
+
+#define BERTH_SYSTEMD_UNITS "/etc/systemd/system"
 
 /* root == NULL: the system paths; else root/lib, root/run, root/log. */
 int berth_paths_init(berth_paths *p, const char *root);
@@ -56,6 +62,13 @@ typedef struct idmap {
 	uint32_t outside;
 	uint32_t count;
 } idmap;
+
+/*
+ * For `berth run` and clone: take the lowest free id range of the instances'
+ * pool and hold it with a claim file until the file (*ret_claim) is unlinked;
+ * a claim whose process died is freed at the next allocation. docs/STORAGE.md.
+ */
+int idrange_claim(const berth_paths *p, idmap *map, char **ret_claim, berr *err);
 
 /* "BASE" or "BASE:COUNT" -> {0, BASE, COUNT}. Validates overflow and count >= 1. */
 int idmap_parse(const char *s, idmap *ret, berr *err);
@@ -95,6 +108,8 @@ typedef struct spec {
 	 * directory holding "upper" and "work", owned by the container's root.
 	 */
 	const char *upper_dir;
+	/* root.path is already owned by the container's ids (an id-shifted copy): no idmapped mount. */
+	bool lower_no_idmap;
 	/*
 	 * Give the command a console: a pty allocated in the container's own
 	 * devpts, bound at /dev/console, made its controlling terminal and its
@@ -113,6 +128,15 @@ typedef struct spec {
 	 * and before clone3 (NULL: none). Refused when the host cannot enforce one.
 	 */
 	const cg_limits *limits;
+	/*
+	 * The network, set up by the parent after the id maps are written and
+	 * before the command runs (NULL or NET_NONE: loopback only).
+	 */
+	const net_plan *net;
+	/* A host file bound read-only at /etc/resolv.conf (NULL: the root's own). */
+	const char *resolv_conf;
+	/* A host directory bound read-only at /run/host (NULL: none): see runtime/notify.c. */
+	const char *host_dir;
 } spec;
 
 /* Defaults: userns on, ids from IDMAP_DEFAULT_BASE, cwd "/", hostname NULL. */
@@ -176,11 +200,14 @@ int container_destroy(container *c, berr *err);
  *   <run>/NAME/monitor.sock            the monitor's control socket (console)
  *   <run>/NAME/lock                    commands on one instance serialise on it (flock)
  *   <log>/NAME/console.log             the console, bounded (rotated to console.log.1)
- * The instance's cgroup is <cgroup2>/berth/NAME: populated means running, whatever the
+ * The instance's cgroup is <cgroup2>/berth/NAME (<unit>/payload under a delegated systemd
+ * unit, delegate.c; state.json records which): populated means running, whatever the
  * monitor's fate.
  */
 
 #define INSTANCE_NAME_MAX 63
+#define BOOT_ORDER_MAX 999  /* berth enable --boot-order */
+#define BOOT_DELAY_MAX 3600 /* berth enable --boot-delay, seconds */
 
 /* [a-z0-9][a-z0-9-]{0,62} */
 bool instance_name_valid(const char *name);
@@ -212,6 +239,28 @@ init_signals init_flavour_signals(init_flavour f);
 init_flavour init_flavour_detect(const char *lower_dir, const char *upper_dir,
 				 const char *init_path);
 
+/* An instance's network (config.json "network"); NET_NONE when absent (older configs). */
+typedef struct instance_net {
+	net_mode mode;
+	net_addr addrs[NET_MAX_ADDRS]; /* leased at create, released at delete */
+	size_t n_addrs;
+	uint64_t rate_in;  /* bits/s towards the instance, 0: unlimited */
+	uint64_t rate_out; /* bits/s from the instance */
+	bool antispoof;
+} instance_net;
+
+/* "addresses": ["ADDR/PREFIX", ...], as config.json and status --json write them. */
+void instance_net_addrs_json(json_gen *g, const instance_net *n);
+
+/* Where an instance's disk limit is enforced (docs/STORAGE.md). */
+typedef enum disk_backend {
+	DISK_NONE = 0, /* no limit: the upper layer shares the store's file system */
+	DISK_IMAGE,    /* a sparse ext4 image of its own, on a loop device, mounted as rw/ */
+	DISK_PROJECT,  /* a project quota on rw/ (project id: the id range's base) */
+} disk_backend;
+
+const char *disk_backend_name(disk_backend b);
+
 typedef struct instance_config {
 	char *name;
 	char *uuid; /* stable machine UUID, "8-4-4-4-12" hex */
@@ -222,11 +271,17 @@ typedef struct instance_config {
 	int halt_signal;      /* 0: the flavour's */
 	int reboot_signal;    /* 0: the flavour's */
 	bool autostart;
-	bool userns;               /* false: --userns=host */
-	idmap map;                 /* uid and gid */
+	unsigned int boot_order; /* autostart: lower boots first, higher waits (0-999, default 0) */
+	unsigned int boot_delay; /* autostart: seconds the next boot order waits after this one */
+	bool userns;             /* false: --userns=host */
+	idmap map;               /* uid and gid */
 	unsigned int stop_timeout; /* seconds, default 30 */
 	int64_t created;           /* unix time */
 	cg_limits limits;          /* applied at every boot; config.json "limits" */
+	instance_net net;
+	disk_backend disk;   /* config.json "disk": {"backend", "limit"} */
+	uint64_t disk_limit; /* bytes; 0 with DISK_NONE */
+	bool lower_shifted;  /* an id-shifted copy of the template, not an idmapped mount */
 } instance_config;
 
 void instance_config_init(instance_config *c); /* defaults, all strings NULL */
@@ -248,6 +303,8 @@ typedef struct instance_state {
 	char last_exit[48];    /* "reboot", "poweroff", "halt", "exited 3", "killed by SIGKILL" */
 	char cgroup[128];      /* below the cgroup2 root, e.g. "berth/web1" */
 	char init_cgroup[256]; /* init's own cgroup when it moved (systemd), else empty */
+	bool ready;            /* the guest said READY=1 (or, an init that does not notify, runs) */
+	char status[128];      /* the guest's last STATUS= (sd_notify), else empty */
 } instance_state;
 
 int instance_state_to_json(const instance_state *st, char **ret, size_t *ret_len);
@@ -271,6 +328,7 @@ typedef struct instance_paths {
 	char *logdir; /* <log>/NAME */
 	char *log;    /* logdir/console.log */
 	char *cgroup; /* "<paths cgroup>/NAME", e.g. "berth/web1" */
+	char *netdir; /* <lib>/network: the address leases of all instances */
 } instance_paths;
 
 int instance_paths_init(instance_paths *ip, const berth_paths *p, const char *name);
@@ -285,17 +343,42 @@ typedef struct create_opts {
 	int reboot_signal;
 	unsigned int stop_timeout; /* 0: 30 s */
 	bool autostart;
+	unsigned int boot_order; /* see instance_config */
+	unsigned int boot_delay;
 	bool userns;
-	bool idmap_set;
+	bool idmap_set; /* a fixed --idmap BASE[:COUNT]; else the lowest free range */
 	idmap map;
+	uint64_t disk;            /* --disk SIZE in bytes, 0: no limit */
+	const char *disk_backend; /* "project", "image", or NULL/"auto": project where possible */
+	bool shifted_copy;        /* an id-shifted template copy even where idmapped mounts work */
 	cg_limits limits; /* parsed with cg_limits_parse; checked against the host at create */
+	/* Network (runtime/net.c); NULL/0: network.json's mode, rates and one auto address per family. */
+	const char *net_mode;           /* "routed", "bridge", "none" */
+	const char *ips[NET_MAX_ADDRS]; /* --ip: "auto" or ADDR/PREFIX */
+	size_t n_ips;
+	const char *net_rate_in;  /* --net-rate-in, e.g. "100mbit" */
+	const char *net_rate_out; /* --net-rate-out */
+	bool no_antispoof;
 } create_opts;
 
 int instance_create(const berth_paths *p, const char *name, const create_opts *o, berr *err);
+/*
+ * A copy of the stopped instance src named dst: its config and writable layer,
+ * with a new UUID, its own id range (every owner moved to it), a new
+ * /etc/machine-id and dst's /etc/hostname. A running src is refused; a
+ * failure leaves nothing.
+ */
+int instance_clone(const berth_paths *p, const char *src, const char *dst, berr *err);
 /* Refuses a running instance unless force (then it is stopped at once first). */
 int instance_delete(const berth_paths *p, const char *name, bool force, berr *err);
 /* Start: returns when init runs. foreground: become the monitor (for systemd), never detach. */
 int instance_start(const berth_paths *p, const char *name, bool foreground, berr *err);
+/*
+ * Wait up to timeout_s until the running instance is ready (state.json
+ * "ready": a systemd guest's READY=1, any other init once it runs). Fails
+ * when it stops meanwhile or the time runs out (it keeps running then).
+ */
+int instance_wait_ready(const berth_paths *p, const char *name, unsigned int timeout_s, berr *err);
 /* Halt with init's signal, wait timeout_s (0: the config's), then kill the cgroup. */
 int instance_stop(const berth_paths *p, const char *name, unsigned int timeout_s, bool force,
 		  berr *err);
@@ -310,8 +393,20 @@ int instance_kill(const berth_paths *p, const char *name, int sig, berr *err);
  * to a running instance, 0 when only saved.
  */
 int instance_set(const berth_paths *p, const char *name, const cg_limits *changes, berr *err);
+/*
+ * Grow the instance's disk (--disk) to size bytes: online when it runs. A
+ * smaller size is refused. Returns 1 when it runs (the guest sees it now).
+ */
+int instance_set_disk(const berth_paths *p, const char *name, uint64_t size, berr *err);
 /* Can this host enforce l? The error names the missing controller and the option. */
 int limits_host_check(const cg_limits *l, berr *err);
+/*
+ * Change the network rates (net.c): saved in config.json, and set live on a
+ * running instance's host-side link. set_in/set_out: which to change.
+ * Returns 1 when applied to a running instance, 0 when only saved.
+ */
+int instance_set_rate(const berth_paths *p, const char *name, bool set_in, uint64_t rate_in,
+		      bool set_out, uint64_t rate_out, berr *err);
 
 typedef struct instance_status {
 	instance_config config;
@@ -320,6 +415,8 @@ typedef struct instance_status {
 	bool monitor_alive;
 	unsigned int boots; /* since create */
 	bool frozen;        /* running, and its cgroup is frozen (berth freeze) */
+	uint64_t disk_used; /* with a disk limit: bytes used */
+	bool disk_live;     /* disk_used is the mounted file system's (else the image's blocks) */
 } instance_status;
 
 int instance_status_get(const berth_paths *p, const char *name, instance_status *ret, berr *err);
@@ -351,6 +448,10 @@ int template_list(const berth_paths *p, char ***ret_names, berr *err);
 /* Import a directory or a tarball faithfully (owners, modes, devices, xattrs, hard links). */
 int template_import(const berth_paths *p, const char *name, const char *source, berr *err);
 int template_create_busybox(const berth_paths *p, const char *name, berr *err);
+/* A Debian/Ubuntu template by debootstrap (rootfs_template_create_debootstrap, rootfs.h). */
+struct rootfs_debootstrap;
+int template_create_debootstrap(const berth_paths *p, const char *name,
+				const struct rootfs_debootstrap *o, berr *err);
 /* Refused while an instance uses it. */
 int template_remove(const berth_paths *p, const char *name, berr *err);
 
@@ -369,8 +470,10 @@ int instance_freeze(const berth_paths *p, const char *name, bool freeze, berr *e
  */
 typedef struct instance_stats {
 	char name[INSTANCE_NAME_MAX + 1];
-	int cgfd;     /* its cgroup directory (O_PATH), -EBADF when it has none */
-	bool running; /* its cgroup is populated */
+	bool have_net;    /* it has a host-side link (netns_counters) */
+	net_counters net; /* the last sample's */
+	int cgfd;         /* its cgroup directory (O_PATH), -EBADF when it has none */
+	bool running;     /* its cgroup is populated */
 	bool frozen;
 	cg_stats cg;         /* the last sample */
 	uint64_t sampled_ns; /* CLOCK_MONOTONIC of that sample */
@@ -396,3 +499,28 @@ int stats_set_open(const berth_paths *p, char *const *names, const stats_set *pr
 /* Sample every instance of the set once; an instance that stopped meanwhile gets running false. */
 int stats_set_sample(stats_set *s);
 void stats_set_free(stats_set *s);
+
+/*
+ * Autostart under systemd (autostart.c, docs/SYSTEMD.md). berth.target wants
+ * berth@NAME.service for every instance marked autostart, through symlinks in
+ * <units>/berth.target.wants; each such instance gets a drop-in
+ * <units>/berth@NAME.service.d/50-berth-autostart.conf ordering it After= the
+ * instances with a lower boot order and holding its boot delay. <units> is
+ * /etc/systemd/system, or ROOT/systemd with --root (nothing reloaded then).
+ */
+typedef struct autostart_opts {
+	bool enable;
+	bool order_set, delay_set;
+	unsigned int boot_order, boot_delay;
+} autostart_opts;
+
+/* Record autostart (and order, delay) in the config, then autostart_sync. */
+int instance_autostart(const berth_paths *p, const char *name, const autostart_opts *o, berr *err);
+/*
+ * Make <units> match the configs of every instance: wants links and drop-ins
+ * for the autostart ones, none for the others; then systemctl daemon-reload
+ * when systemd runs the host (system paths only). Idempotent.
+ */
+int autostart_sync(const berth_paths *p, berr *err);
+/* The drop-in text for c, given every autostart config (all, n). Pure; malloc'd. */
+char *autostart_dropin(const instance_config *c, const instance_config *all, size_t n);

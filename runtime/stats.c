@@ -66,8 +66,27 @@ static const instance_stats *find_prev(const stats_set *prev, const char *name)
 	return NULL;
 }
 
+/* The cgroup state.json records for name (a systemd unit's): an O_PATH fd, or -errno. */
+static int recorded_cgroup_open(const berth_paths *p, const char *name)
+{
+	_cleanup_close_ int rootfd = -EBADF;
+	instance_paths ip;
+	berr ignore = {0};
+	int fd = -ENOENT;
+
+	if (instance_paths_init(&ip, p, name) < 0)
+		return -ENOMEM;
+	if (cgroup_root_open(&rootfd, &ignore) >= 0) {
+		fd = openat(rootfd, ip.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fd = fd < 0 ? -errno : fd;
+	}
+	instance_paths_free(&ip);
+	return fd;
+}
+
 /* Fill entry i for name: its cgroup fd, and what prev knew of it. */
-static void entry_init(instance_stats *e, int berthfd, const char *name, const stats_set *prev)
+static void entry_init(instance_stats *e, const berth_paths *p, int berthfd, const char *name,
+		       const stats_set *prev)
 {
 	const instance_stats *old = find_prev(prev, name);
 
@@ -75,6 +94,8 @@ static void entry_init(instance_stats *e, int berthfd, const char *name, const s
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	if (berthfd >= 0)
 		e->cgfd = openat(berthfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (e->cgfd < 0)
+		e->cgfd = recorded_cgroup_open(p, name); /* under a systemd unit (delegate.c) */
 	if (old && old->running) {
 		e->cg = old->cg; /* becomes prev at the first sample */
 		e->sampled_ns = old->sampled_ns;
@@ -113,7 +134,7 @@ int stats_set_open(const berth_paths *p, char *const *names, const stats_set *pr
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		entry_init(&s.v[s.n], berthfd, v[i], prev);
+		entry_init(&s.v[s.n], p, berthfd, v[i], prev);
 		/* Listing every instance: only those with a cgroup can be running. */
 		if (!names && s.v[s.n].cgfd < 0)
 			continue;
@@ -124,6 +145,16 @@ int stats_set_open(const berth_paths *p, char *const *names, const stats_set *pr
 out:
 	strv_free(all);
 	return r;
+}
+
+/* The host side's counters; an instance without a network has no such link (-ENODEV). */
+static void net_sample(instance_stats *e)
+{
+	char ifname[NET_IFNAMSIZ];
+	berr ignore = {0};
+
+	net_host_ifname(e->name, ifname);
+	e->have_net = netns_counters(ifname, &e->net, &ignore) >= 0;
 }
 
 static void sample_one(instance_stats *e)
@@ -145,6 +176,7 @@ static void sample_one(instance_stats *e)
 	e->sampled_ns = t;
 	e->running = true;
 	e->frozen = now.frozen;
+	net_sample(e);
 	if (e->prev_ns && t > e->prev_ns && (now.have & e->prev.have & CG_HAVE_CPU_USAGE) &&
 	    now.cpu_usage_usec >= e->prev.cpu_usage_usec) {
 		e->cpu_pct = (double)(now.cpu_usage_usec - e->prev.cpu_usage_usec) * 1e5 /

@@ -28,6 +28,12 @@ int template_create_busybox(const berth_paths *p, const char *name, berr *err)
 	return rootfs_template_create_busybox(p->templates, name, BERTH_BUSYBOX, err);
 }
 
+int template_create_debootstrap(const berth_paths *p, const char *name,
+				const struct rootfs_debootstrap *o, berr *err)
+{
+	return rootfs_template_create_debootstrap(p->templates, name, o, err);
+}
+
 /* Which template instance name uses; NULL in the config means the default. */
 static int instance_template(const berth_paths *p, const char *name, char **ret, berr *err)
 {

@@ -20,6 +20,11 @@ WARMUP=${BENCH_WARMUP:-10}       # warm-up runs (start, exec, stop --force)
 INSTANCES=${BENCH_INSTANCES:-10} # instances of each running for the shared-memory figure
 LXC_MODE=${BENCH_LXC:-unprivileged}
 RUN_ON_DISK=${BENCH_RUN_ON_DISK:-0} # 1: berth's run/ stays on TMP's disk instead of a tmpfs
+# none: loopback only on both sides (berth --net none, lxc.net.0.type = empty). veth: berth's
+# default routed network (a veth, an address and a host route per instance) against LXC with
+# a veth (up, one address inside, host end in no bridge); both inside a network namespace of
+# the benchmark's own (unshare -n), which plays the host's part.
+NET=${BENCH_NET:-none}
 LXC_IDMAP=2000000 # LXC's host id base in unprivileged mode (berth's default is 1000000)
 TMP=              # scratch: berth root, LXC path, results; removed at exit
 
@@ -148,6 +153,7 @@ inside() {
 	local res=$ROOT/results i n b l
 
 	mount -t cgroup2 none /sys/fs/cgroup
+	[[ $NET == none ]] || ip link set lo up
 	[[ -d /sys/fs/cgroup/berth ]] || HAD_BERTH_CG=0
 	[[ -d /sys/fs/cgroup/lxc.pivot ]] || HAD_PIVOT_CG=0
 	trap inside_cleanup EXIT
@@ -164,7 +170,13 @@ inside() {
 	# LXC's configuration: no network at all, no AppArmor (not enabled on this kernel),
 	# and in unprivileged mode a user namespace like berth's.
 	{
-		echo "lxc.net.0.type = empty"
+		if [[ $NET == veth ]]; then
+			echo "lxc.net.0.type = veth"
+			echo "lxc.net.0.flags = up"
+			echo "lxc.net.0.ipv4.address = 10.199.0.2/24"
+		else
+			echo "lxc.net.0.type = empty"
+		fi
 		echo "lxc.apparmor.profile = unconfined"
 		if [[ $LXC_MODE == unprivileged ]]; then
 			echo "lxc.idmap = u 0 $LXC_IDMAP 65536"
@@ -178,7 +190,9 @@ inside() {
 	for ((i = 0; i < INSTANCES; i++)); do
 		n=bench-$TAG-$i
 		CREATED_BERTH+=("$n")
-		"$BERTH" --root "$ROOT" create "$n" >/dev/null
+		# --net none: like the LXC peer's lxc.net.0.type = empty (no host network touched);
+		# routed (BENCH_NET=veth): berth's default, inside the benchmark's own netns.
+		"$BERTH" --root "$ROOT" create --net "$([[ $NET == veth ]] && echo routed || echo none)" "$n" >/dev/null
 		CREATED_LXC+=("$n")
 		lxc-create -P "$LXCPATH" -n "$n" -t busybox -f "$ROOT/lxc.conf" >"$res/lxc-create.log" 2>&1 ||
 			die "lxc-create failed: $(tail -5 "$res/lxc-create.log")"
@@ -322,7 +336,13 @@ main() {
 	say "scratch root $TMP; LXC $(lxc-start --version) ($LXC_MODE), $(hyperfine --version)"
 	say "all in a private mount namespace with cgroup2 at /sys/fs/cgroup; berth's run/ on $(
 		[[ $RUN_ON_DISK == 1 ]] && echo "TMP's disk" || echo "a tmpfs")"
-	unshare -m --propagation private -- "$0" --inside "$berth" "$TMP" "$$"
+	[[ $NET == none || $NET == veth ]] || die "BENCH_NET must be none or veth, not '$NET'"
+	say "network: $NET$([[ $NET == veth ]] && echo " (in a network namespace of its own)")"
+	if [[ $NET == veth ]]; then
+		unshare -m -n --propagation private -- "$0" --inside "$berth" "$TMP" "$$"
+	else
+		unshare -m --propagation private -- "$0" --inside "$berth" "$TMP" "$$"
+	fi
 
 	local res=$TMP/results
 	mem() { sed -n "s/^$1=//p" "$res/mem.txt"; }

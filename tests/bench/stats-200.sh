@@ -30,7 +30,8 @@ done
 if [ -z "${BERTH_STATS_BENCH_NS:-}" ]; then
 	BERTH_STATS_BENCH_NS=$(readlink /proc/self/ns/mnt)
 	export BERTH_STATS_BENCH_NS
-	exec unshare --mount --propagation private -- "$BASH" "$0" "$BERTH"
+	# --net: a private network namespace too, so that no veth lands on the host
+	exec unshare --mount --propagation private --net -- "$BASH" "$0" "$BERTH"
 fi
 [ "$(readlink /proc/self/ns/mnt)" != "$BERTH_STATS_BENCH_NS" ] ||
 	die "not in a private mount namespace; refusing to mount anything"
@@ -60,7 +61,7 @@ say "creating and starting $N busybox instances"
 t0=${EPOCHREALTIME/./}
 for ((i = 1; i <= N; i++)); do
 	MADE=$i
-	"$BERTH" --root "$R" create "$P-$i" >/dev/null </dev/null
+	"$BERTH" --root "$R" create --net none "$P-$i" >/dev/null </dev/null
 	"$BERTH" --root "$R" start "$P-$i" </dev/null
 done
 t1=${EPOCHREALTIME/./}

@@ -95,19 +95,6 @@ prun() {
 	OUT=$(tr -d '\0\r' <"$WORK/out") ERR=$(<"$WORK/err")
 }
 
-# until_ SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (0) or
-# SECONDS pass (1).
-until_() {
-	local deadline
-	now_us
-	deadline=$((NOW + $1 * 1000000))
-	shift
-	until "$@"; do
-		now_us
-		((NOW < deadline)) || return 1
-		nap 0.05
-	done
-}
 
 # --- what a user checks: status, processes, cgroups ----------------------------
 
@@ -709,7 +696,9 @@ want_rc 0
 row=$(grep -E "^$E " <<<"$OUT")
 read -r -a f <<<"$row"
 # NAME STATE CPU% CPU-TIME MEM PEAK LIMIT SWAP SWAP-LIM PIDS LIMIT READ WRITE R-OPS W-OPS OOMK THROTTLED
-[ "${#f[@]}" = 17 ] || why "row $(q "$row"): ${#f[@]} columns, want 17"
+# NET-RX RX-PKTS NET-TX TX-PKTS
+[ "${#f[@]}" = 21 ] || why "row $(q "$row"): ${#f[@]} columns, want 21"
+[[ "${f[17]:-}" =~ ^[0-9.]+[BKMGTPE]$ ]] || why "net rx $(q "${f[17]:-}"): not a size (it has the default network)"
 [ "${f[1]:-}" = running ] || why "state $(q "${f[1]:-}"), want running"
 [[ "${f[2]:-}" =~ ^[0-9]+\.[0-9]$ ]] || why "cpu% $(q "${f[2]:-}"): not a number (an interval was sampled)"
 [[ "${f[3]:-}" =~ ^[0-9]+\.[0-9]{2}s$ ]] && [ "${f[3]}" != 0.00s ] || why "cpu time $(q "${f[3]:-}"), want > 0"
@@ -724,7 +713,9 @@ import json, sys
 keys = ["name", "state", "cpu_millicores", "cpu_usage_usec", "cpu_user_usec", "cpu_system_usec",
         "cpu_nr_throttled", "cpu_throttled_usec", "memory_current", "memory_peak", "memory_max",
         "swap_current", "swap_max", "oom", "oom_kill", "pids_current", "pids_max",
-        "io_read_bytes", "io_write_bytes", "io_read_ops", "io_write_ops"]
+        "io_read_bytes", "io_write_bytes", "io_read_ops", "io_write_ops",
+        "net_rx_bytes", "net_rx_packets", "net_tx_bytes", "net_tx_packets",
+        "net_rx_dropped", "net_tx_dropped"]
 d = json.load(sys.stdin)
 assert isinstance(d, list) and len(d) == 1, "want one entry, got %r" % d
 e = d[0]

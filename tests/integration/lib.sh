@@ -48,21 +48,49 @@ need_tools() {
 }
 
 # private_mntns MARKER ARG...: re-exec this script with ARGs in a private mount
-# namespace. The environment variable MARKER carries the host's namespace id,
-# so the inner run can prove it is somewhere else before it mounts anything.
+# namespace and a private network namespace (instances get veths and routes:
+# never in the machine's own). The environment variable MARKER carries the
+# host's namespace ids, so the inner run can prove it is somewhere else before
+# it mounts or links anything. With KEEP_HOST_NET=1 set before the call, a
+# keeper process stays in the machine's network namespace (it exits with this
+# script), so that on_host_net can run a command that needs the outside world
+# there: only a download (debootstrap from the Debian mirror), never anything
+# that makes links or routes.
 private_mntns() {
 	local marker=$1 host
 	shift
 	if [ -z "${!marker:-}" ]; then
-		host=$(readlink /proc/self/ns/mnt)
+		host="$(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/net)"
 		export "$marker=$host"
-		exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
+		if [ "${KEEP_HOST_NET:-}" = 1 ]; then
+			tail --pid=$$ -f /dev/null </dev/null >/dev/null 2>&1 &
+			export BERTH_TEST_NET_KEEPER=$!
+		fi
+		exec unshare --mount --propagation private --net -- "$BASH" "$0" "$@"
 	fi
-	if [ "$(readlink /proc/self/ns/mnt)" = "${!marker}" ]; then
+	if [ "$(readlink /proc/self/ns/mnt)" = "${!marker% *}" ]; then
 		echo "Bail out! not in a private mount namespace; refusing to mount anything" >&2
 		exit 1
 	fi
+	if [ "$(readlink /proc/self/ns/net)" = "${!marker#* }" ]; then
+		echo "Bail out! not in a private network namespace; refusing to make links" >&2
+		exit 1
+	fi
+	# The private namespace's loopback starts down.
+	if command -v ip >/dev/null; then ip link set lo up; fi
 }
+
+# host_netns: the path of the machine's network namespace, held by the keeper
+# (see private_mntns, KEEP_HOST_NET=1). on_host_net COMMAND...: run COMMAND
+# there (for downloads only); `nsenter --net="$(host_netns)" CMD &` when the
+# caller needs CMD's own pid.
+host_netns() {
+	local keeper=${BERTH_TEST_NET_KEEPER:-}
+	[ -n "$keeper" ] && [ "$(readlink "/proc/$keeper/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
+		bail "host_netns: no keeper in the machine's network namespace (KEEP_HOST_NET=1 before private_mntns)"
+	echo "/proc/$keeper/ns/net"
+}
+on_host_net() { nsenter --net="$(host_netns)" -- "$@"; }
 
 # --- results -----------------------------------------------------------------
 
@@ -161,6 +189,20 @@ nap_init() {
 }
 nap() { read -r -t "$1" -u "$NAPFD" _ || :; }
 now_us() { NOW=${EPOCHREALTIME/./}; }
+
+# until_ SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (0) or
+# SECONDS pass (1). Needs nap_init.
+until_() {
+	local deadline
+	now_us
+	deadline=$((NOW + $1 * 1000000))
+	shift
+	until "$@"; do
+		now_us
+		((NOW < deadline)) || return 1
+		nap 0.05
+	done
+}
 
 # wait_job PID SECONDS: reap our background job; RC its status; on timeout
 # SIGKILL it (our own child) and set TIMEDOUT=1.

@@ -249,16 +249,24 @@ else
 fi
 end
 
-begin "create --debootstrap says it is not supported yet"
-brun template create deb --debootstrap bookworm
-want_refused "not supported yet"
-grep -qF "template import" <<<"$ERR" || why "stderr does not point to template import: $(q "$ERR")"
-[ ! -e "$T/deb" ] || why "$T/deb was made"
+# A real debootstrap (the mirror, a minute) is tests/integration/systemd.sh's; here the refusals.
+begin "create --debootstrap with a bad suite, package list, variant or mirror is refused"
+for bad in "--debootstrap bad/suite:suite" "--debootstrap bookworm --include a;b:--include" \
+	"--debootstrap bookworm --variant fakeroot:--variant" "--debootstrap bookworm --mirror ftp://x:--mirror" \
+	"--busybox --include systemd:--include" "--busybox --debootstrap bookworm:exclude"; do
+	read -r -a args <<<"${bad%:*}"
+	CTX=${bad%:*}
+	brun template create deb "${args[@]}"
+	want_refused "${bad##*:}"
+	[ ! -e "$T/deb" ] || why "$T/deb was made"
+done
+CTX=''
 end
 
-begin "create without --busybox is refused"
+begin "create without --busybox or --debootstrap is refused"
 brun template create nothing
 want_refused "--busybox"
+grep -qF -- "--debootstrap" <<<"$ERR" || why "stderr does not mention --debootstrap: $(q "$ERR")"
 end
 
 # --- list ----------------------------------------------------------------------

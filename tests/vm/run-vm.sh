@@ -37,7 +37,9 @@ export LC_ALL=C
 export PATH=$PATH:/usr/sbin:/sbin
 
 PROG=run-vm
-MODULES=(overlay veth bridge virtio_pci virtio_blk ext4)
+# veth, bridge and the tc pieces netns/tc.c uses: instances have a network by default.
+MODULES=(overlay veth bridge sch_ingress cls_bpf cls_u32 cls_matchall act_mirred act_police
+	act_gact sch_tbf ifb virtio_pci virtio_blk ext4)
 TIMEOUT=${BERTH_VM_TIMEOUT:-300}
 CACHE=${BERTH_VM_CACHE:-}
 LOGS=''

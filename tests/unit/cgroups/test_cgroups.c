@@ -152,3 +152,33 @@ Test(cg_kill, a_removed_cgroup_is_empty)
 	cr_expect_eq(cg_wait_empty(leaf, 100), 0);
 	rm_rf_at(AT_FDCWD, dir);
 }
+
+/* An empty berth-made parent goes with its last leaf; anything else stays. */
+Test(cg_parent_prune, removes_only_an_empty_berth_parent)
+{
+	char dir[] = "/tmp/berth-cgtree-XXXXXX";
+	_cleanup_close_ int root = make_tree(dir);
+	struct stat st;
+
+	cr_assert_eq(mkdirat(root, "berth-0123abcd", 0755), 0);
+	cr_assert_eq(mkdirat(root, "berth", 0755), 0);
+	cr_assert_eq(mkdirat(root, "berth/web2", 0755), 0);
+	cr_assert_eq(mkdirat(root, "system.slice", 0755), 0);
+	cr_assert_eq(mkdirat(root, "unit", 0755), 0);
+
+	cr_expect_eq(cg_parent_prune(root, "berth-0123abcd/web1"), 0);
+	cr_expect_eq(fstatat(root, "berth-0123abcd", &st, 0), -1, "the empty parent is gone");
+	cr_expect_eq(cg_parent_prune(root, "berth/web1"), 0, "a busy parent is not an error");
+	cr_expect_eq(fstatat(root, "berth", &st, 0), 0, "a parent with another leaf stays");
+	cr_expect_eq(cg_parent_prune(root, "unit/payload"), 0);
+	cr_expect_eq(fstatat(root, "unit", &st, 0), 0,
+		     "a delegated unit's cgroup is never removed");
+	cr_expect_eq(cg_parent_prune(root, "system.slice/berth@a.service/payload"), 0);
+	cr_expect_eq(fstatat(root, "system.slice", &st, 0), 0);
+	cr_expect_eq(cg_parent_prune(root, "berth-gone/x"), 0, "already gone is fine");
+	unlinkat(root, "berth/web2", AT_REMOVEDIR);
+	unlinkat(root, "berth", AT_REMOVEDIR);
+	unlinkat(root, "system.slice", AT_REMOVEDIR);
+	unlinkat(root, "unit", AT_REMOVEDIR);
+	rmdir(dir);
+}

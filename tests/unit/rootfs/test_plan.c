@@ -44,6 +44,19 @@ Test(plan, pseudo_file_systems)
 	rootfs_mount_plan_free(&p);
 }
 
+/* Hybrid hosts: the host mounts the instance's cgroup2, which the instance itself could not. */
+Test(plan, cgroup2_from_the_host_leaves_it_out)
+{
+	rootfs_opts o = {.userns = true, .cgroup_from_host = true};
+	mount_plan p;
+
+	cr_assert_eq(rootfs_mount_plan_build(&o, &p), 0);
+	cr_expect_null(rootfs_mount_plan_find(&p, "/sys/fs/cgroup"),
+		       "no cgroup mount of the instance's own in the plan");
+	cr_expect_not_null(rootfs_mount_plan_find(&p, "/sys"), "/sys is still there");
+	rootfs_mount_plan_free(&p);
+}
+
 Test(plan, dev_nodes_and_devpts)
 {
 	static const struct {
@@ -126,4 +139,28 @@ Test(plan, every_target_absolute_and_unique)
 					  p.v[i].target);
 	}
 	rootfs_mount_plan_free(&p);
+}
+
+/* systemd's container interface: /run/lock a tmpfs of its own, /run/host read-only after /run. */
+Test(plan, run_lock_and_run_host)
+{
+	rootfs_opts o = {.userns = true, .run_host = "/proc/self/fd/9"};
+	mount_plan p, none = plan_for(true, NULL);
+	const mount_entry *lock, *host;
+
+	cr_assert_eq(rootfs_mount_plan_build(&o, &p), 0);
+	lock = rootfs_mount_plan_find(&p, "/run/lock");
+	host = rootfs_mount_plan_find(&p, "/run/host");
+	cr_assert(lock && host);
+	cr_expect_str_eq(lock->fstype, "tmpfs");
+	cr_expect(strstr(lock->data, "mode=1777") != NULL);
+	cr_expect(lock->mflags & MS_NOSUID && lock->mflags & MS_NODEV && lock->mflags & MS_NOEXEC);
+	cr_expect_eq(host->kind, MOUNT_BIND);
+	cr_expect_str_eq(host->source, "/proc/self/fd/9");
+	cr_expect(host->mflags & MS_RDONLY, "/run/host is read-only");
+	cr_expect_lt(index_of(&p, "/run"), index_of(&p, "/run/lock"));
+	cr_expect_lt(index_of(&p, "/run"), index_of(&p, "/run/host"));
+	cr_expect_null(rootfs_mount_plan_find(&none, "/run/host"), "no /run/host unless asked");
+	rootfs_mount_plan_free(&p);
+	rootfs_mount_plan_free(&none);
 }

@@ -241,6 +241,57 @@ Test(seccomp, ioctl_tiocsti_with_high_bits_denied)
 		   (0xdeadbeefull << 32) | TIOCSTI, RET_EPERM);
 }
 
+/* The second filter (syscalls newer than the profile), through the same interpreter. */
+static uint32_t run_unreviewed(uint32_t arch, uint32_t nr)
+{
+	struct sock_filter *main_prog = prog;
+	size_t main_len = prog_len;
+	uint32_t got;
+
+	prog = (struct sock_filter *)sec_unreviewed_filter(&prog_len);
+	got = run(arch, (int)nr, 0);
+	prog = main_prog;
+	prog_len = main_len;
+	return got;
+}
+
+Test(seccomp, unreviewed_syscalls_get_enosys)
+{
+	static const struct {
+		const char *what;
+		uint32_t arch, nr, ret;
+	} cases[] = {
+		{"x86_64 read", AUDIT_ARCH_X86_64, 0, SECCOMP_RET_ALLOW},
+		{"x86_64 clone3 (435)", AUDIT_ARCH_X86_64, 435, SECCOMP_RET_ALLOW},
+		{"x86_64 mseal (462)", AUDIT_ARCH_X86_64, 462, SECCOMP_RET_ALLOW},
+		{"x86_64 file_setattr (469), the last reviewed", AUDIT_ARCH_X86_64, 469,
+		 SECCOMP_RET_ALLOW},
+		{"x86_64 470, not reviewed", AUDIT_ARCH_X86_64, 470, RET_ENOSYS},
+		{"x86_64 1000", AUDIT_ARCH_X86_64, 1000, RET_ENOSYS},
+		{"x86_64 0xffffffff", AUDIT_ARCH_X86_64, 0xffffffffu, RET_ENOSYS},
+		{"x32 read", AUDIT_ARCH_X86_64, X32_BIT | 0, SECCOMP_RET_ALLOW},
+		{"x32 clone3", AUDIT_ARCH_X86_64, X32_BIT | 435, SECCOMP_RET_ALLOW},
+		{"x32 rt_sigaction (512)", AUDIT_ARCH_X86_64, X32_BIT | 512, SECCOMP_RET_ALLOW},
+		{"x32 pwritev2 (547)", AUDIT_ARCH_X86_64, X32_BIT | 547, SECCOMP_RET_ALLOW},
+		{"x32 470", AUDIT_ARCH_X86_64, X32_BIT | 470, RET_ENOSYS},
+		{"x32 548", AUDIT_ARCH_X86_64, X32_BIT | 548, RET_ENOSYS},
+		{"i386 clone3 (435)", AUDIT_ARCH_I386, 435, SECCOMP_RET_ALLOW},
+		{"i386 469", AUDIT_ARCH_I386, 469, SECCOMP_RET_ALLOW},
+		{"i386 470", AUDIT_ARCH_I386, 470, RET_ENOSYS},
+		{"aarch64 469", AUDIT_ARCH_AARCH64, 469, SECCOMP_RET_ALLOW},
+		{"aarch64 470", AUDIT_ARCH_AARCH64, 470, RET_ENOSYS},
+		{"arm private cacheflush (0x0f0002), left to the main filter", AUDIT_ARCH_ARM,
+		 0x0f0002, SECCOMP_RET_ALLOW},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint32_t got = run_unreviewed(cases[i].arch, cases[i].nr);
+
+		cr_expect_eq(got, cases[i].ret, "%s: filter returns 0x%08x, want 0x%08x",
+			     cases[i].what, got, cases[i].ret);
+	}
+}
+
 Test(seccomp, unknown_arch_is_killed)
 {
 	uint32_t got = run(AUDIT_ARCH_AARCH64, 0, 0);
@@ -259,7 +310,8 @@ enum {
 	LOAD_ACCT,
 	LOAD_KEYCTL,
 	LOAD_TIOCSTI,
-	LOAD_GETPPID
+	LOAD_GETPPID,
+	LOAD_CLOSE_RANGE
 };
 
 static int load_check(void)
@@ -282,6 +334,8 @@ static int load_check(void)
 		return LOAD_TIOCSTI;
 	if (getppid() <= 0)
 		return LOAD_GETPPID;
+	if (syscall(SYS_close_range, 1000, 1001, 0) != 0)
+		return LOAD_CLOSE_RANGE;
 	return LOAD_OK;
 }
 
@@ -307,6 +361,8 @@ Test(seccomp, loads_without_nnp_in_userns)
 	cr_assert_neq(WEXITSTATUS(status), LOAD_KEYCTL, "keyctl() was not refused with ENOSYS");
 	cr_assert_neq(WEXITSTATUS(status), LOAD_TIOCSTI, "TIOCSTI was not refused with EPERM");
 	cr_assert_neq(WEXITSTATUS(status), LOAD_GETPPID, "getppid() failed under the filter");
+	cr_assert_neq(WEXITSTATUS(status), LOAD_CLOSE_RANGE,
+		      "close_range (436) failed under the filters");
 	cr_assert_eq(WEXITSTATUS(status), LOAD_OK);
 }
 
