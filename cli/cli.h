@@ -57,6 +57,11 @@ int cmd_enable(const global_opts *g, int argc, char **argv);
 int cmd_disable(const global_opts *g, int argc, char **argv);
 /* console.c */
 int cmd_console(const global_opts *g, int argc, char **argv);
+/* status.c: what status and list print (instance.c parses their options). */
+void cli_status_print(const instance_status *st);
+int cli_status_json(const instance_status *st);
+int cli_list_print(const berth_paths *p, char **names);
+int cli_list_json(const berth_paths *p, char **names);
 /* limits.c */
 int cmd_set(const global_opts *g, int argc, char **argv);
 /* net.c: an instance's network in status (text lines, and a "network" member). */
