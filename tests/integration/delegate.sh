@@ -53,7 +53,6 @@ cleanup() {
 trap cleanup EXIT
 
 brun() { berth_run 30 "$@"; }
-jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<"$2" | head -1; }
 status_json() { timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R" status "$N" --json 2>&1 </dev/null; }
 is_running() { [ "$(jget state "$(status_json)")" = running ]; }
 has_line() { grep -qx -- "$2" "$1" 2>/dev/null; }

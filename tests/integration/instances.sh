@@ -80,27 +80,12 @@ trap cleanup EXIT
 # brun ARGS...: berth --root R ARGS, stdin /dev/null, 30 s limit. Sets RC, OUT,
 # ERR. Redirections on the call (e.g. 9>file) reach berth.
 brun() { berth_run 30 "$@"; }
-# prun [PTY OPTIONS AND STEPS...] -- ARGS...: berth --root R ARGS on a pty
-# driven by berth-pty. Sets RC, OUT (what the terminal showed, \r removed), ERR.
-prun() {
-	local steps=()
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		steps+=("$1")
-		shift
-	done
-	shift
-	timeout --signal=KILL 40 "$PTY" "${steps[@]}" -- "$BERTH" --root "$R" "$@" \
-		>"$WORK/out" 2>"$WORK/err" </dev/null
-	RC=$?
-	OUT=$(tr -d '\0\r' <"$WORK/out") ERR=$(<"$WORK/err")
-}
 
 
 # --- what a user checks: status, processes, cgroups ----------------------------
 
 # st NAME: berth status NAME --json into S_STATE, S_INIT, S_MON, S_MONALIVE,
 # S_BOOTS, S_LAST (without touching RC, OUT, ERR).
-jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<"$2" | head -1; }
 st() {
 	local out rc
 	out=$(timeout --signal=KILL 30 env --default-signal "$BERTH" --root "$R" status "$1" --json 2>&1 </dev/null)

@@ -190,6 +190,26 @@ nap_init() {
 nap() { read -r -t "$1" -u "$NAPFD" _ || :; }
 now_us() { NOW=${EPOCHREALTIME/./}; }
 
+# jget KEY JSON: the value of "KEY" in berth's pretty-printed --json output
+# (one key per line), without quotes; the first match.
+jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<"$2" | head -1; }
+
+# prun [PTY STEPS...] -- ARGS...: berth --root $R ARGS on a pty driven by the
+# berth-pty helper ($PTY), killed after 40 s. Sets RC, OUT (NULs and CRs
+# dropped) and ERR.
+prun() {
+	local steps=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		steps+=("$1")
+		shift
+	done
+	shift
+	timeout --signal=KILL 40 "$PTY" "${steps[@]}" -- "$BERTH" --root "$R" "$@" \
+		>"$WORK/out" 2>"$WORK/err" </dev/null
+	RC=$?
+	OUT=$(tr -d '\0\r' <"$WORK/out") ERR=$(<"$WORK/err")
+}
+
 # until_ SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (0) or
 # SECONDS pass (1). Needs nap_init.
 until_() {

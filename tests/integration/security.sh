@@ -89,20 +89,6 @@ cleanup() {
 trap cleanup EXIT
 
 brun() { berth_run "${BRUN_TIMEOUT:-60}" "$@"; }
-# prun [PTY STEPS...] -- ARGS...: berth ARGS on a pty driven by berth-pty.
-prun() {
-	local steps=()
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		steps+=("$1")
-		shift
-	done
-	shift
-	timeout --signal=KILL 40 "$PTY" "${steps[@]}" -- "$BERTH" --root "$R" "$@" \
-		>"$WORK/out" 2>"$WORK/err" </dev/null
-	RC=$?
-	OUT=$(tr -d '\0\r' <"$WORK/out") ERR=$(<"$WORK/err")
-}
-jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<"$2" | head -1; }
 init_of() { jget init_pid "$("$BERTH" --root "$R" status "$1" --json 2>/dev/null </dev/null)"; }
 monitor_of() { jget monitor_pid "$("$BERTH" --root "$R" status "$1" --json 2>/dev/null </dev/null)"; }
 

@@ -68,7 +68,6 @@ R2=$WORK/root2 # a second --root, whose templates live on ramfs
 made() { MADE+=("$@"); }
 # bx NAME SCRIPT: run a shell script inside NAME; RC, OUT, ERR.
 bx() { brun exec "$1" -- /bin/sh -c "$2"; }
-jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<"$2" | head -1; }
 # cfg NAME KEY: a number from the instance's config.json ("base", "count").
 cfg() { jget "$2" "$(cat "$R/lib/instances/$1/config.json" 2>/dev/null)"; }
 base() { cfg "$1" base; }

@@ -63,7 +63,6 @@ cleanup() {
 trap cleanup EXIT
 
 brun() { berth_run 60 "$@"; }
-jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" <<<"$2" | head -1; }
 # st NAME: berth status --json into S_STATE S_BOOTS S_LAST S_READY S_STATUS.
 st() {
 	local out
