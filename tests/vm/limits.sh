@@ -12,9 +12,10 @@
 # One instance, created with every limit, proves in turn: the controllers are
 # enabled down to it and its limit files are host root's; --cpuset 1; --cpus
 # 0.5 (ratio from cpu.stat); --io-read-bps on /dev/vda with O_DIRECT reads;
-# --memory 32M (a 64 MiB allocation is OOM-killed, init lives on); berth set
-# on the running instance (pids lowered: a fork is refused; memory and cpus
-# rewritten); --pids 20 against a fork bomb, and stop still works.
+# --memory 32M (a 64 MiB allocation is OOM-killed, init lives on); --swap (with
+# a swap file on: 64M of swap lets 72 MiB through memory.max 48M, 0 OOM-kills
+# it); berth set on the running instance (pids lowered: a fork is refused;
+# memory and cpus rewritten); --pids 20 against a fork bomb, and stop still works.
 #
 # Prints "ok - NAME", "ok - NAME # SKIP why" or "not ok - NAME: why"; the last
 # line is "vm: N passed, N failed, N skipped"; exit status 1 on any failure.
@@ -177,6 +178,33 @@ brun exec "$N" -- dd if=/dev/zero of=/dev/null bs=24M count=1
 want_rc 0
 brun status "$N"
 case $OUT in *"memory 48M, memory-high 40M"*) ;; *) why "status $(q "$OUT")" ;; esac
+end
+
+begin "--swap: with swap on, set --swap 64M lets 72 MiB through memory.max 48M by swapping; set --swap 0 OOM-kills it"
+# The guest has no swap of its own: a 128 MiB swap file on the scratch disk, for this check only.
+SWAPF=/disk/berth-vm-swap
+if [ "$HAVE_VDA" = 0 ]; then
+	skipping "no /dev/vda in the guest (run-vm.sh's scratch disk) for a swap file"
+elif ! { dd if=/dev/zero of="$SWAPF" bs=1M count=128 2>/dev/null && chmod 600 "$SWAPF" &&
+	mkswap "$SWAPF" >/dev/null && swapon "$SWAPF"; }; then
+	why "could not make and enable a swap file on /disk"
+else
+	brun set "$N" --swap 64M
+	want_rc 0
+	want_file memory.swap.max 67108864
+	out0=$(sed -n 's/^pswpout //p' /proc/vmstat)
+	brun exec "$N" -- dd if=/dev/zero of=/dev/null bs=72M count=1
+	[ "$RC" = 0 ] || why "the 72 MiB dd with 64M of swap exited $RC, want 0$(errhint)"
+	out1=$(sed -n 's/^pswpout //p' /proc/vmstat)
+	[ "${out1:-0}" -gt "${out0:-0}" ] || why "pswpout $(q "$out0") -> $(q "$out1"): nothing was swapped out"
+	brun set "$N" --swap 0
+	want_rc 0
+	want_file memory.swap.max 0
+	brun exec "$N" -- dd if=/dev/zero of=/dev/null bs=72M count=1
+	[ "$RC" = 137 ] || why "the 72 MiB dd with --swap 0 exited $RC, want 137 (OOM-killed)$(errhint)"
+	swapoff "$SWAPF" || why "swapoff failed"
+fi
+rm -f "$SWAPF"
 end
 
 begin "set with one bad value changes nothing, live or saved"
