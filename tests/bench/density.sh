@@ -38,7 +38,7 @@ done < <(cat /proc/self/mountinfo)
 
 TMP=$(mktemp -d /tmp/berth-density-bench.XXXXXX)
 R=$TMP/root
-P=bd$$ # instance cgroups are host-wide: names carry our pid
+P=bd$$ # names carry our pid: a killed run's leftovers are easy to tell apart
 MADE=0
 cleanup() {
 	trap '' INT TERM HUP

@@ -43,7 +43,7 @@ done < <(cat /proc/self/mountinfo)
 
 TMP=$(mktemp -d /tmp/berth-stats-bench.XXXXXX)
 R=$TMP/root
-P=bs$$ # instance cgroups (<cgroup2>/berth/NAME) are host-wide: names carry our pid
+P=bs$$ # names carry our pid: a killed run's leftovers are easy to tell apart
 MADE=0
 cleanup() {
 	trap '' INT TERM HUP

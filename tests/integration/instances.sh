@@ -40,8 +40,8 @@ cover_cgroup_v1 berth-inst-cover
 # ours to kill.
 harness_cgroup berth-inst-it
 
-# Instance names carry our pid: instance cgroups (<cgroup2>/berth/NAME) are
-# host-wide, whatever --root says.
+# Instance names carry our pid, so that leftovers of a killed run are easy to
+# tell apart (cgroups are per --root: <cgroup2>/berth-HASH/NAME).
 N=bi$$
 A=$N-a B=$N-b C=$N-c D=$N-d X=$N-x
 MADE=() # every instance name we may have created, for the cleanup

@@ -34,7 +34,7 @@ nap_init
 cover_cgroup_v1 berth-storage-cover
 harness_cgroup berth-storage-it
 
-# Instance cgroups are host-wide, whatever --root says: names carry our pid.
+# Names carry our pid, so that leftovers of a killed run are easy to tell apart.
 N=bs$$
 A=$N-a B=$N-b C=$N-c D=$N-d
 MADE=()
